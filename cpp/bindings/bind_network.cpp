@@ -1,0 +1,166 @@
+// Bindings of Network: the builder, its description, forward passes over numpy arrays.
+#include <memory>
+
+#include "bindings.h"
+#include "evoae/population.h"
+
+namespace evoae::bindings {
+namespace {
+
+py::tuple shape_tuple(const Shape& s) { return py::make_tuple(s.height, s.width, s.channels); }
+
+std::string images_text(const Network& net) {
+  const Shape in = net.input_shape();
+  return "(S, " + std::to_string(in.height) + ", " + std::to_string(in.width) + ")";
+}
+
+void require_genomes(const Network& net, const FloatArray& genomes, bool population) {
+  const auto G = static_cast<py::ssize_t>(net.num_params());
+  if (population)
+    require_shape(genomes, {-1, G}, "genomes", ("(P, " + std::to_string(G) + ")").c_str());
+  else
+    require_shape(genomes, {G}, "genome", ("(" + std::to_string(G) + ",)").c_str());
+}
+
+void require_images(const Network& net, const FloatArray& images, const char* what) {
+  const Shape in = net.input_shape();
+  require_shape(images, {-1, in.height, in.width}, what, images_text(net).c_str());
+}
+
+py::array_t<float> forward_population(const Network& net, const FloatArray& genomes,
+                                      const FloatArray& images, int threads, bool population) {
+  require_genomes(net, genomes, population);
+  require_images(net, images, "images");
+  const std::size_t P = population ? genomes.shape(0) : 1, S = images.shape(0);
+  std::vector<py::ssize_t> dims = output_dims(net.output_shape());
+  dims.insert(dims.begin(), static_cast<py::ssize_t>(S));
+  if (population) dims.insert(dims.begin(), static_cast<py::ssize_t>(P));
+  py::array_t<float> out(dims);
+  const float* g = genomes.data();
+  const float* x = images.data();
+  float* y = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    PopulationEvaluator(net, threads).forward(g, P, x, S, y);
+  }
+  return out;
+}
+
+py::array_t<double> errors(const Network& net, const FloatArray& genomes,
+                           const FloatArray& images, const py::object& targets_arg,
+                           int threads) {
+  require_genomes(net, genomes, true);
+  require_images(net, images, "images");
+  const Shape in = net.input_shape(), out = net.output_shape();
+  FloatArray targets = targets_arg.is_none() ? images : targets_arg.cast<FloatArray>();
+  std::vector<py::ssize_t> tdims = output_dims(out);
+  tdims.insert(tdims.begin(), images.shape(0));
+  require_shape(targets, tdims, "targets", shape_text(tdims).c_str());
+  if (targets_arg.is_none() && !(in == out))
+    throw py::value_error("targets are needed: the network's output " + out.str() +
+                          " differs from its input " + in.str());
+  const std::size_t P = genomes.shape(0), S = images.shape(0);
+  py::array_t<double> result(static_cast<py::ssize_t>(P));
+  const float* g = genomes.data();
+  const float* x = images.data();
+  const float* t = targets.data();
+  double* e = result.mutable_data();
+  {
+    py::gil_scoped_release release;
+    PopulationEvaluator(net, threads).errors(g, P, x, t, S, e);
+  }
+  return result;
+}
+
+py::dict layer_info(const Layer& l) {
+  py::dict d;
+  d["kind"] = layer_kind_name(l.kind);
+  d["call"] = l.call();
+  d["arguments"] = l.arguments();
+  d["input_shape"] = shape_tuple(l.input);
+  d["output_shape"] = shape_tuple(l.output);
+  d["offset"] = l.offset;
+  d["num_weights"] = l.num_weights;
+  d["num_biases"] = l.num_biases;
+  d["num_params"] = l.num_params();
+  return d;
+}
+
+}  // namespace
+
+void bind_network(py::module_& m) {
+  auto self = py::return_value_policy::reference_internal;
+  py::class_<Network> net(m, "Network", R"doc(
+A sequential network; each builder call adds a layer and infers its shape.
+
+    net = Network(28, 28).conv(5, 5, 1).maxpool().dense(2).dense(784).reshape(28, 28, 1)
+
+Shapes are (height, width, channels). Parameters live in a flat float32 genome of
+length num_params, layer by layer from the input, weights then biases.)doc");
+  net.def(py::init<int, int>(), py::arg("height") = 28, py::arg("width") = 28)
+      .def("conv", &Network::conv, self, py::arg("kernel_height"), py::arg("kernel_width"),
+           py::arg("multiplier") = 1,
+           "Valid cross-correlation, stride 1, no bias, then ReLU. Output channel i*m+j is "
+           "input channel i correlated with kernel j (m = multiplier).")
+      .def("maxpool", &Network::maxpool, self, "2x2 max pooling, stride 2.")
+      .def("dense", &Network::dense, self, py::arg("units"),
+           "Fully connected over the flattened input, with bias, then sigmoid. Output 1x1xunits.")
+      .def("reshape", &Network::reshape, self, py::arg("height"), py::arg("width"),
+           py::arg("channels"), "Reinterpret the buffer; the size must match.")
+      .def("unpool", &Network::unpool, self, "Nearest-neighbour 2x upsampling.")
+      .def("conv_transpose", &Network::conv_transpose, self, py::arg("kernel_height"),
+           py::arg("kernel_width"), py::arg("reducer") = 1,
+           "Full transposed convolution, stride 1, no bias, then sigmoid. Output channel i is "
+           "the sum over j < reducer of input channel i*reducer+j with kernel j.")
+      .def_property_readonly("num_params", &Network::num_params)
+      .def_property_readonly("input_shape",
+                             [](const Network& n) { return shape_tuple(n.input_shape()); })
+      .def_property_readonly("output_shape",
+                             [](const Network& n) { return shape_tuple(n.output_shape()); })
+      .def_property_readonly(
+          "layers",
+          [](const Network& n) {
+            py::list out;
+            for (const Layer& l : n.layers()) out.append(layer_info(l));
+            return out;
+          },
+          "One dict per layer: kind, call, arguments, shapes, offset and parameter counts.")
+      .def("summary", &Network::summary, "A table of layers, output shapes and parameters.")
+      .def(
+          "forward",
+          [](const Network& n, const FloatArray& genome, const FloatArray& images, int threads) {
+            return forward_population(n, genome, images, threads, false);
+          },
+          py::arg("genome"), py::arg("images"), py::arg("threads") = 0,
+          "Run images (S, H, W) through the network with one genome (num_params,).")
+      .def(
+          "forward_population",
+          [](const Network& n, const FloatArray& genomes, const FloatArray& images,
+             int threads) { return forward_population(n, genomes, images, threads, true); },
+          py::arg("genomes"), py::arg("images"), py::arg("threads") = 0,
+          "Run images (S, H, W) through P genomes (P, num_params); returns (P, S, ...).")
+      .def("errors", &errors, py::arg("genomes"), py::arg("images"),
+           py::arg("targets") = py::none(), py::arg("threads") = 0,
+           "Sum of |output - target| over images and pixels for each of P genomes; targets "
+           "default to the images (autoencoder).")
+      .def("__repr__", [](const Network& n) {
+        std::string s = "Network(" + std::to_string(n.input_shape().height) + ", " +
+                        std::to_string(n.input_shape().width) + ")";
+        for (std::size_t i = 1; i < n.layers().size(); ++i) s += "." + n.layers()[i].call();
+        return s;
+      });
+  // The names of the reference page and of the original C++ code, as aliases.
+  net.attr("sigm") = net.attr("dense");
+  net.attr("trconv") = net.attr("conv_transpose");
+  net.attr("addConvLayer") = net.attr("conv");
+  net.attr("addMaxPoolLayer") = net.attr("maxpool");
+  net.attr("addSigmLayer") = net.attr("dense");
+  net.attr("addReshapeLayer") = net.attr("reshape");
+  net.attr("addUnpoolLayer") = net.attr("unpool");
+  net.attr("addTrConvLayer") = net.attr("conv_transpose");
+
+  m.def("varadi_network", &varadi_network,
+        "The network of Varadi (2021): 28x28 -> 2-D code -> 28x28, 1397 parameters.");
+}
+
+}  // namespace evoae::bindings

@@ -1,0 +1,37 @@
+// The evoae._core module: only lists the binding files.
+#include "bindings.h"
+
+namespace evoae::bindings {
+void bind_network(py::module_& m);
+void bind_evolution(py::module_& m);
+
+std::string shape_text(const std::vector<py::ssize_t>& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+void require_shape(const FloatArray& array, const std::vector<py::ssize_t>& expected,
+                   const char* what, const char* expected_text) {
+  std::vector<py::ssize_t> got(array.shape(), array.shape() + array.ndim());
+  bool ok = got.size() == expected.size();
+  for (std::size_t i = 0; ok && i < got.size(); ++i)
+    ok = expected[i] < 0 ? got[i] >= 1 : got[i] == expected[i];
+  if (!ok)
+    throw py::value_error(std::string(what) + " must have shape " + expected_text + ", got " +
+                          shape_text(got));
+}
+
+std::vector<py::ssize_t> output_dims(const Shape& shape) {
+  if (shape.height == 1 && shape.width == 1) return {shape.channels};
+  if (shape.channels == 1) return {shape.height, shape.width};
+  return {shape.channels, shape.height, shape.width};
+}
+}  // namespace evoae::bindings
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "evoae's C++ core: networks, population evaluation and evolution";
+  evoae::bindings::bind_network(m);
+  evoae::bindings::bind_evolution(m);
+}
