@@ -147,12 +147,12 @@ Network& Network::conv_transpose(int kh, int kw, int r) {
 std::string Network::summary() const {
   std::string s;
   char line[160];
-  std::snprintf(line, sizeof line, "%-3s %-22s %-12s %8s %8s\n", "#", "layer", "output", "params",
+  std::snprintf(line, sizeof line, "%-3s %-26s %-12s %8s %8s\n", "#", "layer", "output", "params",
                 "offset");
   s += line;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
-    std::snprintf(line, sizeof line, "%-3zu %-22s %-12s %8zu %8zu\n", i, l.call().c_str(),
+    std::snprintf(line, sizeof line, "%-3zu %-26s %-12s %8zu %8zu\n", i, l.call().c_str(),
                   l.output.str().c_str(), l.num_params(), l.offset);
     s += line;
   }

@@ -1,0 +1,25 @@
+"""evoae: train autoencoders by evolution instead of backpropagation.
+
+    import evoae
+    net = evoae.varadi_network()                      # the paper's 1397-parameter network
+    images = evoae.data.scale(evoae.data.ten_digits())
+    evo = evoae.Evolution(net, images, population=20, mutations=10, seed=0)
+    evo.run(generations=1000)
+    print(evo.best_mae)
+"""
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("evoae")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0+unknown"
+
+from . import data  # noqa: E402
+from .evolution import Evolution, Progress  # noqa: E402
+from .network import Network, network_from_spec, network_spec, varadi_network  # noqa: E402
+from .results import Result, load_result, save_result  # noqa: E402
+
+__all__ = [
+    "Network", "varadi_network", "network_spec", "network_from_spec",
+    "Evolution", "Progress", "Result", "save_result", "load_result", "data", "__version__",
+]

@@ -1,0 +1,32 @@
+"""Networks: the C++ Network class, the paper's network, and a plain description
+(a list of builder calls) to save a network with its genome and rebuild it later."""
+from __future__ import annotations
+
+import json
+
+from ._core import Network, varadi_network
+
+__all__ = ["Network", "varadi_network", "network_spec", "network_from_spec"]
+
+_BUILDERS = {"conv", "maxpool", "dense", "reshape", "unpool", "conv_transpose"}
+
+
+def network_spec(net: Network) -> str:
+    """The builder calls that make `net`, as JSON: [["input", 28, 28], ["conv", 5, 5, 1], ...]."""
+    return json.dumps([[layer["kind"], *layer["arguments"]] for layer in net.layers])
+
+
+def network_from_spec(spec: str) -> Network:
+    """Rebuild a network from network_spec()'s JSON. Raises ValueError for a bad description."""
+    try:
+        calls = json.loads(spec)
+        if not calls or calls[0][0] != "input":
+            raise ValueError("it must start with ['input', height, width]")
+        net = Network(*calls[0][1:])
+        for kind, *args in calls[1:]:
+            if kind not in _BUILDERS:
+                raise ValueError(f"unknown layer kind {kind!r}")
+            getattr(net, kind)(*args)
+    except (TypeError, IndexError, json.JSONDecodeError) as e:
+        raise ValueError(f"not a network description: {e}") from e
+    return net
