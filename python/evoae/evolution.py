@@ -16,7 +16,6 @@ from .network import Network
 
 __all__ = ["Evolution", "Progress"]
 
-_REPORT_SECONDS = 0.25  # how often run() returns to Python for the callback
 
 
 @dataclass(frozen=True)
@@ -122,17 +121,20 @@ class Evolution:
         seconds: Optional[float] = None,
         target: Optional[float] = None,
         callback: Optional[Callable[[Progress], Optional[bool]]] = None,
+        interval: float = 0.25,
     ) -> Progress:
         """Run generations until one stop condition holds: `generations` more generations,
         `seconds` of wall time, or best MAE per pixel <= `target`. With none given it runs until
-        the callback returns True. The callback gets a Progress a few times a second.
-        Returns the final Progress."""
+        the callback returns True. The callback gets a Progress every `interval` seconds (at the
+        end of the generation running then). Returns the final Progress."""
         if generations is None and seconds is None and target is None and callback is None:
             raise ValueError("give generations, seconds, target or a callback, or it never stops")
         if generations is not None and generations < 0:
             raise ValueError(f"generations must be >= 0, got {generations}")
         if seconds is not None and seconds < 0:
             raise ValueError(f"seconds must be >= 0, got {seconds}")
+        if not interval > 0:
+            raise ValueError(f"interval must be > 0, got {interval}")
         target_error = -1.0 if target is None else target * len(self.images) * self._pixels
         start, evals0, done = time.perf_counter(), self.evaluations, 0
 
@@ -147,7 +149,7 @@ class Evolution:
             gens_left = 2**62 if generations is None else generations - done
             if gens_left <= 0 or left <= 0 or self.best_error <= target_error:
                 return report
-            done += self._core.advance(gens_left, min(left, _REPORT_SECONDS), target_error)
+            done += self._core.advance(gens_left, min(left, interval), target_error)
             report = progress()
             if callback is not None and callback(report):
                 return report
