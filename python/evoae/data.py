@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from importlib import resources
 
 import numpy as np
@@ -38,7 +39,7 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
             try:
                 with gzip.open(f) as g:
                     return g.read()
-            except (OSError, EOFError) as e:
+            except (OSError, EOFError, zlib.error) as e:
                 raise IdxError(f"{path}: damaged gzip file ({e})") from e
         return f.read()
 

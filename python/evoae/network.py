@@ -20,12 +20,16 @@ def network_from_spec(spec: str) -> Network:
     """Rebuild a network from network_spec()'s JSON. Raises ValueError for a bad description."""
     try:
         calls = json.loads(spec)
-        if not calls or calls[0][0] != "input":
+        if not isinstance(calls, list) or not all(isinstance(c, list) and c for c in calls):
+            raise ValueError("it must be a list of [kind, arguments...] lists")
+        if not calls or calls[0][0] != "input" or len(calls[0]) != 3:
             raise ValueError("it must start with ['input', height, width]")
         net = Network(*calls[0][1:])
         for kind, *args in calls[1:]:
             if kind not in _BUILDERS:
                 raise ValueError(f"unknown layer kind {kind!r}")
+            if not all(type(a) is int for a in args):
+                raise ValueError(f"{kind}{tuple(args)}: arguments must be integers")
             getattr(net, kind)(*args)
     except (TypeError, IndexError, json.JSONDecodeError) as e:
         raise ValueError(f"not a network description: {e}") from e
