@@ -23,6 +23,8 @@ Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t 
   if (settings.mutations < 0)
     throw std::invalid_argument("mutations must be >= 0, got " +
                                 std::to_string(settings.mutations));
+  if (settings.mutations > 0 && net_.num_params() == 0)
+    throw std::invalid_argument("the network has no parameters to mutate");
   if (num_images < 1) throw std::invalid_argument("at least one image is needed");
   if (!(net_.input_shape() == net_.output_shape()))
     throw std::invalid_argument("an autoencoder must map its input to the same shape: input " +
@@ -37,7 +39,7 @@ Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t 
   genomes_.resize(P * G);
   for (std::size_t a = 0; a < P; ++a) {
     Rng rng(settings.seed, RngPurpose::Init, 0, a);
-    for (std::size_t i = 0; i < G; ++i) genome(a)[i] = rng.uniform_pm1();
+    for (std::size_t i = 0; i < G; ++i) mutable_genome(a)[i] = rng.uniform_pm1();
   }
   errors_.resize(P);
   evaluator_.errors(genomes_.data(), P, images_.data(), images_.data(), num_images_,
@@ -56,15 +58,15 @@ void Evolution::step() {
   const std::size_t P = settings_.population, G = net_.num_params();
   ++generation_;
   const double elite_error = best_error();
-  if (best_ != 0) std::copy(genome(best_), genome(best_) + G, genome(0));
-  for (std::size_t a = 1; a < P; ++a) std::copy(genome(0), genome(0) + G, genome(a));
+  if (best_ != 0) std::copy(genome(best_), genome(best_) + G, mutable_genome(0));
+  for (std::size_t a = 1; a < P; ++a) std::copy(genome(0), genome(0) + G, mutable_genome(a));
 
   Rng index_rng(settings_.seed, RngPurpose::MutationIndices, generation_, 0);
   mutation_indices_.resize(settings_.mutations);
   for (std::size_t& i : mutation_indices_) i = index_rng.index(G);
   for (std::size_t a = 1; a < P; ++a) {
     Rng value_rng(settings_.seed, RngPurpose::MutationValues, generation_, a);
-    float* g = genome(a);
+    float* g = mutable_genome(a);
     for (std::size_t i : mutation_indices_) g[i] += value_rng.uniform_pm1();
   }
 

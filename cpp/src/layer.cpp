@@ -29,6 +29,15 @@ std::vector<int> Layer::arguments() const {
   return {};
 }
 
+std::size_t Layer::multiply_adds() const {
+  switch (kind) {
+    case LayerKind::Conv: return output.size() * kernel_height * kernel_width;
+    case LayerKind::Dense: return num_weights;
+    case LayerKind::ConvTranspose: return input.size() * kernel_height * kernel_width;
+    default: return 0;
+  }
+}
+
 std::string Layer::call() const {
   std::string s = std::string(layer_kind_name(kind)) + "(";
   const std::vector<int> args = arguments();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "evoae/ops.h"
+#include "evoae/simd.h"
 
 namespace evoae {
 namespace {
@@ -32,10 +33,36 @@ std::string spatial_hint(const Layer& previous) {
              : "";
 }
 
+// An unpool directly followed by a conv_transpose runs as one fused operation.
+bool fused_at(const std::vector<Layer>& layers, std::size_t i) {
+  return layers[i].kind == LayerKind::Unpool && i + 1 < layers.size() &&
+         layers[i + 1].kind == LayerKind::ConvTranspose;
+}
+
 }  // namespace
 
 Workspace::Workspace(const Network& net)
-    : a(net.max_activation_size()), b(net.max_activation_size()) {}
+    : a(net.max_activation_size() * kLanes), b(net.max_activation_size() * kLanes) {
+  std::size_t padded_size = 0, upsampled_size = 0;
+  const std::vector<Layer>& layers = net.layers();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Shape& in = layers[i].input;
+    if (fused_at(layers, i)) {
+      const Layer& t = layers[i + 1];
+      const int kh = t.kernel_height + 1, kw = t.kernel_width + 1;
+      padded_size = std::max<std::size_t>(
+          padded_size, conv_transpose_padded_size(in.channels, in.height, in.width, kh, kw, 2));
+      upsampled_size = std::max<std::size_t>(upsampled_size, t.channel_factor * kh * kw * kLanes);
+    } else if (layers[i].kind == LayerKind::ConvTranspose) {
+      padded_size = std::max<std::size_t>(
+          padded_size, conv_transpose_padded_size(in.channels, in.height, in.width,
+                                                  layers[i].kernel_height,
+                                                  layers[i].kernel_width, 1));
+    }
+  }
+  padded.resize(padded_size);
+  upsampled.resize(upsampled_size);
+}
 
 Network::Network(int height, int width) {
   require(height >= 1 && width >= 1, "Network(" + std::to_string(height) + ", " +
@@ -144,6 +171,12 @@ Network& Network::conv_transpose(int kh, int kw, int r) {
   return *this;
 }
 
+std::size_t Network::multiply_adds() const {
+  std::size_t total = 0;
+  for (const Layer& l : layers_) total += l.multiply_adds();
+  return total;
+}
+
 std::string Network::summary() const {
   std::string s;
   char line[160];
@@ -160,14 +193,14 @@ std::string Network::summary() const {
   return s + line;
 }
 
-const float* Network::forward(const float* genome, const float* image, Workspace& ws) const {
+const float* Network::forward(const float* genomes, const float* image, Workspace& ws) const {
   float* cur = ws.a.data();
   float* next = ws.b.data();
-  std::copy(image, image + input_shape().size(), cur);
+  for (std::size_t p = 0; p < input_shape().size(); ++p) store(cur + p * kLanes, splat(image[p]));
   for (std::size_t i = 1; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     const Shape& in = l.input;
-    const float* p = genome + l.offset;
+    const float* p = genomes + l.offset * kLanes;
     switch (l.kind) {
       case LayerKind::Input:
       case LayerKind::Reshape:  // same buffer, read with other dimensions
@@ -180,15 +213,22 @@ const float* Network::forward(const float* genome, const float* image, Workspace
         maxpool_forward(next, cur, in.channels, in.height, in.width);
         break;
       case LayerKind::Dense:
-        dense_sigmoid_forward(next, cur, p, p + l.num_weights, static_cast<int>(in.size()),
-                              l.channel_factor);
+        dense_sigmoid_forward(next, cur, p, p + l.num_weights * kLanes,
+                              static_cast<int>(in.size()), l.channel_factor);
         break;
       case LayerKind::Unpool:
-        unpool_forward(next, cur, in.channels, in.height, in.width);
+        if (fused_at(layers_, i)) {
+          const Layer& t = layers_[++i];
+          unpool_conv_transpose_forward(next, cur, genomes + t.offset * kLanes, in.channels,
+                                        in.height, in.width, t.kernel_height, t.kernel_width,
+                                        t.channel_factor, ws.upsampled.data(), ws.padded.data());
+        } else {
+          unpool_forward(next, cur, in.channels, in.height, in.width);
+        }
         break;
       case LayerKind::ConvTranspose:
         conv_transpose_forward(next, cur, p, in.channels, in.height, in.width, l.kernel_height,
-                               l.kernel_width, l.channel_factor);
+                               l.kernel_width, l.channel_factor, 1, ws.padded.data());
         break;
     }
     std::swap(cur, next);

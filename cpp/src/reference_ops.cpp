@@ -1,11 +1,14 @@
 // Reference twins of ops.cpp: each output value computed from its definition.
 #include "evoae/reference_ops.h"
 
+#include <Eigen/Core>
 #include <algorithm>
-
-#include "evoae/ops.h"
+#include <cmath>
 
 namespace evoae::reference {
+namespace {
+float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+}  // namespace
 
 void conv_forward(float* out, const float* in, const float* kernels,
                   int C, int H, int W, int kh, int kw, int m) {
@@ -37,11 +40,11 @@ void maxpool_forward(float* out, const float* in, int C, int H, int W) {
 
 void dense_sigmoid_forward(float* out, const float* in, const float* weights,
                            const float* bias, int k, int n) {
-  for (int i = 0; i < n; ++i) {
-    float sum = bias[i];
-    for (int j = 0; j < k; ++j) sum += weights[i * k + j] * in[j];
-    out[i] = sigmoid(sum);
-  }
+  using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::VectorXf y = Eigen::Map<const Matrix>(weights, n, k) *
+                                Eigen::Map<const Eigen::VectorXf>(in, k) +
+                            Eigen::Map<const Eigen::VectorXf>(bias, n);
+  for (int i = 0; i < n; ++i) out[i] = sigmoid(y[i]);
 }
 
 void unpool_forward(float* out, const float* in, int C, int H, int W) {

@@ -50,7 +50,7 @@ class Evolution {
 
  private:
   void select_best();
-  float* genome(std::size_t agent) { return &genomes_[agent * net_.num_params()]; }
+  float* mutable_genome(std::size_t agent) { return &genomes_[agent * net_.num_params()]; }
 
   Network net_;
   EvolutionSettings settings_;

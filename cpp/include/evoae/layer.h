@@ -25,6 +25,8 @@ struct Layer {
   std::size_t num_biases = 0;
 
   std::size_t num_params() const { return num_weights + num_biases; }
+  // Multiply-adds of one forward pass of this layer as defined (before any fusion).
+  std::size_t multiply_adds() const;
   // The builder call that makes this layer, e.g. "conv(5, 5, 1)".
   std::string call() const;
   // The builder arguments, e.g. {5, 5, 1}; with the kind they rebuild the layer.

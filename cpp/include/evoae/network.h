@@ -12,10 +12,12 @@ namespace evoae {
 
 class Network;
 
-// Per-thread scratch memory for a forward pass: two ping-pong activation buffers.
+// Per-thread scratch memory for a forward pass of kLanes genomes: two ping-pong
+// activation buffers, and for transposed convolutions a zero-padded input and the
+// upsampled kernels of a fused unpool + conv_transpose.
 struct Workspace {
   explicit Workspace(const Network& net);
-  std::vector<float> a, b;
+  std::vector<float> a, b, padded, upsampled;
 };
 
 class Network {
@@ -32,14 +34,16 @@ class Network {
 
   const std::vector<Layer>& layers() const { return layers_; }
   std::size_t num_params() const { return num_params_; }
+  std::size_t multiply_adds() const;  // of one forward pass, as the layers define them
   Shape input_shape() const { return layers_.front().output; }
   Shape output_shape() const { return layers_.back().output; }
   std::size_t max_activation_size() const { return max_activation_; }
   std::string summary() const;
 
-  // Runs one image (input_shape().size() floats) through the network with the given genome
-  // (num_params() floats). Returns a pointer into ws to output_shape().size() floats.
-  const float* forward(const float* genome, const float* image, Workspace& ws) const;
+  // Runs one image (input_shape().size() floats) through the network with kLanes genomes at
+  // once. genomes: (num_params, kLanes), genome l in lane l (see simd.h). Returns a pointer
+  // into ws to (output_shape().size(), kLanes) floats.
+  const float* forward(const float* genomes, const float* image, Workspace& ws) const;
 
  private:
   void push(Layer layer);

@@ -1,6 +1,7 @@
-// Evaluation of many genomes on many images, parallel with OpenMP over (genome, image)
-// work items. Each item is computed by one thread in a fixed order, and per-genome sums
-// are taken in image order afterwards, so results do not depend on the thread count.
+// Evaluation of many genomes on many images, parallel with OpenMP over (genome block, image)
+// work items; a block is kLanes genomes run side by side in SIMD lanes. Each item is computed
+// by one thread in a fixed order, and per-genome sums are taken in image order afterwards, so
+// results do not depend on the thread count.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +30,11 @@ class PopulationEvaluator {
  private:
   const Network& net_;
   int threads_;
+  // Interleaves genomes into blocks of kLanes: (blocks, num_params, kLanes); missing lanes 0.
+  std::size_t pack(const float* genomes, std::size_t P);
+
   std::vector<Workspace> workspaces_;  // one per thread, reused across calls
+  std::vector<float> packed_;          // reused across calls
   std::vector<double> item_errors_;    // (P, S), reused across calls
 };
 
