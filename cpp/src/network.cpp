@@ -194,9 +194,22 @@ std::string Network::summary() const {
 }
 
 const float* Network::forward(const float* genomes, const float* image, Workspace& ws) const {
+  const float* images[kLanes];
+  std::fill(images, images + kLanes, image);
+  return forward(genomes, images, ws);
+}
+
+const float* Network::forward(const float* genomes, const float* const* images,
+                              Workspace& ws) const {
   float* cur = ws.a.data();
   float* next = ws.b.data();
-  for (std::size_t p = 0; p < input_shape().size(); ++p) store(cur + p * kLanes, splat(image[p]));
+  const std::size_t pixels = input_shape().size();
+  if (std::all_of(images, images + kLanes, [&](const float* i) { return i == images[0]; })) {
+    for (std::size_t p = 0; p < pixels; ++p) store(cur + p * kLanes, splat(images[0][p]));
+  } else {
+    for (std::size_t p = 0; p < pixels; ++p)
+      for (int lane = 0; lane < kLanes; ++lane) cur[p * kLanes + lane] = images[lane][p];
+  }
   for (std::size_t i = 1; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     const Shape& in = l.input;

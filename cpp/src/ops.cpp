@@ -47,26 +47,27 @@ void conv_outputs(float* out, const float* in_row0, const float* kernel, int W, 
 }
 
 // The taps of a transposed convolution that reach one phase of the output (see
-// conv_transpose_forward), on a zero-padded input: every sum is a plain loop.
+// conv_transpose_forward), on an input padded with zero columns: every sum is a plain loop.
 struct Phase {
-  const float* padded;   // (C, Hp, Wp, L) zero-padded input
+  const float* padded;   // (C, H, Wp, L) input with zero columns on both sides
   const float* kernels;  // (r, kh, kw, L)
-  int r, kh, kw, Hp, Wp, stride;
+  int r, kh, kw, H, Wp, stride;
   int sy, sx;            // the phase: output rows p % stride == sy, columns q % stride == sx
   int taps_h, taps_w;    // kernel rows sy, sy+stride, ... and columns likewise
 };
 
 // B outputs of one phase row at once, at (u, v..v+B-1) in phase coordinates, for the
-// output channel whose input channels start at `channel0`. row0, col0: padded position of
-// tap (0, 0) for output (u, v).
+// output channel whose input channels start at `channel0`. Kernel rows a in [a0, a1] reach
+// input row u - a, all inside the input; col0: padded column of tap b = 0 for output v.
 template <int B>
-void phase_outputs(float* out, int out_step, const Phase& ph, int channel0, int row0, int col0) {
+void phase_outputs(float* out, int out_step, const Phase& ph, int channel0, int u, int a0,
+                   int a1, int col0) {
   v8f acc[B] = {};
   for (int j = 0; j < ph.r; ++j) {
-    const float* channel = ph.padded + (channel0 + j) * ph.Hp * ph.Wp * L;
+    const float* channel = ph.padded + (channel0 + j) * ph.H * ph.Wp * L;
     const float* kernel = ph.kernels + j * ph.kh * ph.kw * L;
-    for (int a = 0; a < ph.taps_h; ++a) {
-      const float* row = channel + ((row0 - a) * ph.Wp + col0) * L;
+    for (int a = a0; a <= a1; ++a) {
+      const float* row = channel + ((u - a) * ph.Wp + col0) * L;
       const float* krow = kernel + (a * ph.stride + ph.sy) * ph.kw * L;
       for (int b = 0; b < ph.taps_w; ++b) {
         const v8f k = load(krow + (b * ph.stride + ph.sx) * L);
@@ -134,25 +135,29 @@ void unpool_forward(float* out, const float* in, int C, int H, int W) {
     }
 }
 
-int conv_transpose_padded_size(int C, int H, int W, int kh, int kw, int stride) {
-  const int pad_h = (kh + stride - 1) / stride - 1, pad_w = (kw + stride - 1) / stride - 1;
-  return C * (H + 2 * pad_h) * (W + 2 * pad_w) * L;
+int conv_transpose_padded_size(int C, int H, int W, int /*kh: rows are not padded*/, int kw,
+                               int stride) {
+  const int pad_w = (kw + stride - 1) / stride - 1;
+  return C * H * (W + 2 * pad_w) * L;
 }
 
 void conv_transpose_forward(float* out, const float* in, const float* kernels,
                             int C, int H, int W, int kh, int kw, int r, int stride,
                             float* padded) {
   const int OH = (H - 1) * stride + kh, OW = (W - 1) * stride + kw;
-  // Pad by the most taps of any phase less one, so every tap reads inside the buffer.
-  const int pad_h = (kh + stride - 1) / stride - 1, pad_w = (kw + stride - 1) / stride - 1;
-  const int Hp = H + 2 * pad_h, Wp = W + 2 * pad_w;
-  std::fill(padded, padded + conv_transpose_padded_size(C, H, W, kh, kw, stride), 0.0f);
+  // Zero columns, as many as a phase has taps less one, on both sides: every column tap
+  // reads inside the buffer. Rows are not padded: each output row skips the taps that fall
+  // outside the input.
+  const int pad_w = (kw + stride - 1) / stride - 1, Wp = W + 2 * pad_w;
   for (int c = 0; c < C; ++c)
-    for (int y = 0; y < H; ++y)
-      std::copy(in + (c * H + y) * W * L, in + (c * H + y + 1) * W * L,
-                padded + ((c * Hp + y + pad_h) * Wp + pad_w) * L);
+    for (int y = 0; y < H; ++y) {
+      float* row = padded + (c * H + y) * Wp * L;
+      std::fill(row, row + pad_w * L, 0.0f);
+      std::copy(in + (c * H + y) * W * L, in + (c * H + y + 1) * W * L, row + pad_w * L);
+      std::fill(row + (pad_w + W) * L, row + Wp * L, 0.0f);
+    }
 
-  Phase ph{padded, kernels, r, kh, kw, Hp, Wp, stride, 0, 0, 0, 0};
+  Phase ph{padded, kernels, r, kh, kw, H, Wp, stride, 0, 0, 0, 0};
   for (ph.sy = 0; ph.sy < stride; ++ph.sy)
     for (ph.sx = 0; ph.sx < stride; ++ph.sx) {
       ph.taps_h = (kh - ph.sy + stride - 1) / stride;
@@ -163,8 +168,9 @@ void conv_transpose_forward(float* out, const float* in, const float* kernels,
         for (int u = 0; u < rows; ++u) {
           float* out_row = out + ((i * OH + u * stride + ph.sy) * OW + ph.sx) * L;
           const int step = stride * L;
+          const int a0 = std::max(0, u - (H - 1)), a1 = std::min(ph.taps_h - 1, u);
           in_blocks(cols, [&](auto block, int v) {
-            phase_outputs<block()>(out_row + v * step, step, ph, i * r, u + pad_h, v + pad_w);
+            phase_outputs<block()>(out_row + v * step, step, ph, i * r, u, a0, a1, v + pad_w);
           });
         }
     }

@@ -1,15 +1,44 @@
-// Population evaluation: genomes packed into blocks of kLanes, then one OpenMP loop over
-// (block, image) items with no locks and no allocation; each thread uses its own Workspace.
+// Population evaluation: (genome, image) pairs in items of kLanes, genomes interleaved into
+// lane order inside the parallel loop, no locks and no allocation; each thread uses its own
+// Workspace.
 #include "evoae/population.h"
 
 #include <omp.h>
 
 #include <algorithm>
-#include <cmath>
 
 #include "evoae/simd.h"
 
 namespace evoae {
+namespace {
+
+// Which pairs an item holds. Full slots (the first P / 8) are 8 genomes on one image and
+// serve S items; each tail slot is one item of up to 8 pairs of the last P % 8 genomes.
+struct Layout {
+  std::size_t P, S, full, tail_pairs, tail_slots;
+  Layout(std::size_t P, std::size_t S)
+      : P(P), S(S), full(P / kLanes), tail_pairs(P % kLanes * S),
+        tail_slots((tail_pairs + kLanes - 1) / kLanes) {}
+  std::size_t items() const { return full * S + tail_slots; }
+  std::size_t slots() const { return full + tail_slots; }
+  std::size_t slot_of(std::size_t item) const {
+    return item < full * S ? item / S : full + (item - full * S);
+  }
+  // The pair (genome * S + image) in a lane of an item, or P * S for an empty lane.
+  std::size_t pair(std::size_t item, int lane) const {
+    if (item < full * S) return ((item / S) * kLanes + lane) * S + item % S;
+    const std::size_t k = (item - full * S) * kLanes + lane;
+    return k < tail_pairs ? full * kLanes * S + k : P * S;
+  }
+  // The genome in a lane of a slot (any of the slot's items), or P for none.
+  std::size_t genome(std::size_t slot, int lane) const {
+    if (slot < full) return slot * kLanes + lane;
+    const std::size_t p = pair(full * S + (slot - full), lane);
+    return p < P * S ? p / S : P;
+  }
+};
+
+}  // namespace
 
 PopulationEvaluator::PopulationEvaluator(const Network& net, int threads)
     : net_(net), threads_(threads > 0 ? threads : omp_get_max_threads()) {
@@ -17,60 +46,76 @@ PopulationEvaluator::PopulationEvaluator(const Network& net, int threads)
   for (int t = 0; t < threads_; ++t) workspaces_.emplace_back(net);
 }
 
-std::size_t PopulationEvaluator::pack(const float* genomes, std::size_t P) {
-  const std::size_t G = net_.num_params(), blocks = (P + kLanes - 1) / kLanes;
-  packed_.assign(blocks * G * kLanes, 0.0f);
-  for (std::size_t g = 0; g < P; ++g) {
-    float* block = &packed_[g / kLanes * G * kLanes] + g % kLanes;
-    for (std::size_t i = 0; i < G; ++i) block[i * kLanes] = genomes[g * G + i];
+template <class Consume>
+void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* images,
+                              std::size_t S, Consume&& consume) {
+  const std::size_t G = net_.num_params(), in_size = net_.input_shape().size();
+  const Layout layout(P, S);
+  packed_.resize(layout.slots() * G * kLanes);
+  const long slots = static_cast<long>(layout.slots()), items = static_cast<long>(layout.items());
+#pragma omp parallel num_threads(threads_)
+  {
+#pragma omp for schedule(static)
+    for (long slot = 0; slot < slots; ++slot) {
+      float* packed = &packed_[slot * G * kLanes];
+      for (int lane = 0; lane < kLanes; ++lane) {
+        const std::size_t g = layout.genome(slot, lane);
+        for (std::size_t i = 0; i < G; ++i)
+          packed[i * kLanes + lane] = g < P ? genomes[g * G + i] : 0.0f;
+      }
+    }
+#pragma omp for schedule(static)
+    for (long item = 0; item < items; ++item) {
+      std::size_t pairs[kLanes];
+      const float* lane_images[kLanes];
+      for (int lane = 0; lane < kLanes; ++lane) {
+        pairs[lane] = layout.pair(item, lane);
+        lane_images[lane] = images + (pairs[lane] < P * S ? pairs[lane] % S : 0) * in_size;
+      }
+      consume(net_.forward(&packed_[layout.slot_of(item) * G * kLanes], lane_images,
+                           workspaces_[omp_get_thread_num()]),
+              pairs);
+    }
   }
-  return blocks;
 }
 
 void PopulationEvaluator::forward(const float* genomes, std::size_t P, const float* images,
                                   std::size_t S, float* out) {
-  const std::size_t G = net_.num_params(), in_size = net_.input_shape().size(),
-                    out_size = net_.output_shape().size();
-  const long items = static_cast<long>(pack(genomes, P) * S);
-#pragma omp parallel for schedule(static) num_threads(threads_)
-  for (long item = 0; item < items; ++item) {
-    const std::size_t block = item / S, s = item % S;
-    const float* y = net_.forward(&packed_[block * G * kLanes], images + s * in_size,
-                                  workspaces_[omp_get_thread_num()]);
-    for (std::size_t lane = 0; lane < kLanes && block * kLanes + lane < P; ++lane) {
-      float* o = out + ((block * kLanes + lane) * S + s) * out_size;
+  const std::size_t out_size = net_.output_shape().size();
+  run(genomes, P, images, S, [&](const float* y, const std::size_t* pairs) {
+    for (int lane = 0; lane < kLanes; ++lane) {
+      if (pairs[lane] >= P * S) continue;
+      float* o = out + pairs[lane] * out_size;
       for (std::size_t p = 0; p < out_size; ++p) o[p] = y[p * kLanes + lane];
     }
-  }
+  });
 }
 
 void PopulationEvaluator::errors(const float* genomes, std::size_t P, const float* inputs,
                                  const float* targets, std::size_t S, double* errors) {
-  const std::size_t G = net_.num_params(), in_size = net_.input_shape().size(),
-                    out_size = net_.output_shape().size();
-  // Float partial sums over chunks of pixels keep the vector loop cheap; chunks are added in
-  // double, so the rounding stays at chunk level (values are at most 1).
-  constexpr std::size_t kChunk = 32;
+  const std::size_t out_size = net_.output_shape().size();
   if (item_errors_.size() < P * S) item_errors_.resize(P * S);
-  const long items = static_cast<long>(pack(genomes, P) * S);
-#pragma omp parallel for schedule(static) num_threads(threads_)
-  for (long item = 0; item < items; ++item) {
-    const std::size_t block = item / S, s = item % S;
-    const float* y = net_.forward(&packed_[block * G * kLanes], inputs + s * in_size,
-                                  workspaces_[omp_get_thread_num()]);
-    const float* t = targets + s * out_size;
+  run(genomes, P, inputs, S, [&](const float* y, const std::size_t* pairs) {
+    const float* t[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane)
+      t[lane] = targets + (pairs[lane] < P * S ? pairs[lane] % S : 0) * out_size;
+    const bool one_target = std::all_of(t, t + kLanes, [&](const float* x) { return x == t[0]; });
+    // Float partial sums over rows of 32 pixels, added in double (values are at most 1).
     double sum[kLanes] = {};
-    for (std::size_t p0 = 0; p0 < out_size; p0 += kChunk) {
+    for (std::size_t p0 = 0; p0 < out_size; p0 += 32) {
       v8f chunk{};
-      for (std::size_t p = p0; p < std::min(out_size, p0 + kChunk); ++p) {
-        const v8f d = load(y + p * kLanes) - t[p];
+      for (std::size_t p = p0; p < std::min(out_size, p0 + 32); ++p) {
+        v8f target = splat(t[0][p]);
+        if (!one_target)
+          for (int lane = 1; lane < kLanes; ++lane) target[lane] = t[lane][p];
+        const v8f d = load(y + p * kLanes) - target;
         chunk += vmax(d, -d);
       }
       for (int lane = 0; lane < kLanes; ++lane) sum[lane] += chunk[lane];
     }
-    for (std::size_t lane = 0; lane < kLanes && block * kLanes + lane < P; ++lane)
-      item_errors_[(block * kLanes + lane) * S + s] = sum[lane];
-  }
+    for (int lane = 0; lane < kLanes; ++lane)
+      if (pairs[lane] < P * S) item_errors_[pairs[lane]] = sum[lane];
+  });
   for (std::size_t g = 0; g < P; ++g) {  // image order: the same sum for any thread count
     double sum = 0.0;
     for (std::size_t s = 0; s < S; ++s) sum += item_errors_[g * S + s];

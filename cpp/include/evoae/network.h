@@ -44,6 +44,8 @@ class Network {
   // once. genomes: (num_params, kLanes), genome l in lane l (see simd.h). Returns a pointer
   // into ws to (output_shape().size(), kLanes) floats.
   const float* forward(const float* genomes, const float* image, Workspace& ws) const;
+  // The same with an image of its own for each lane: images holds kLanes pointers.
+  const float* forward(const float* genomes, const float* const* images, Workspace& ws) const;
 
  private:
   void push(Layer layer);

@@ -1,7 +1,9 @@
-// Evaluation of many genomes on many images, parallel with OpenMP over (genome block, image)
-// work items; a block is kLanes genomes run side by side in SIMD lanes. Each item is computed
-// by one thread in a fixed order, and per-genome sums are taken in image order afterwards, so
-// results do not depend on the thread count.
+// Evaluation of many genomes on many images, parallel with OpenMP. Work items are kLanes
+// (genome, image) pairs run side by side in SIMD lanes: first blocks of 8 genomes on one
+// image each, then the pairs of the last P % 8 genomes packed 8 to an item, so only the
+// very last item can have empty lanes (population 19 on 10 images: 192 lanes for 190 pairs,
+// not 240). Each item is computed by one thread in a fixed order, and per-genome sums are
+// taken in image order afterwards, so results do not depend on the thread count.
 #pragma once
 
 #include <cstddef>
@@ -28,13 +30,16 @@ class PopulationEvaluator {
   int threads() const { return threads_; }
 
  private:
+  // Runs every item and calls consume(output, pairs): output is the item's (output size,
+  // kLanes) result, pairs[lane] = genome * S + image, or P * S for an empty lane.
+  template <class Consume>
+  void run(const float* genomes, std::size_t P, const float* images, std::size_t S,
+           Consume&& consume);
+
   const Network& net_;
   int threads_;
-  // Interleaves genomes into blocks of kLanes: (blocks, num_params, kLanes); missing lanes 0.
-  std::size_t pack(const float* genomes, std::size_t P);
-
   std::vector<Workspace> workspaces_;  // one per thread, reused across calls
-  std::vector<float> packed_;          // reused across calls
+  std::vector<float> packed_;          // (items' genome slots, num_params, kLanes), reused
   std::vector<double> item_errors_;    // (P, S), reused across calls
 };
 
