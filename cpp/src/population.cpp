@@ -55,7 +55,7 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
   const long slots = static_cast<long>(layout.slots()), items = static_cast<long>(layout.items());
 #pragma omp parallel num_threads(threads_)
   {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
     for (long slot = 0; slot < slots; ++slot) {
       float* packed = &packed_[slot * G * kLanes];
       for (int lane = 0; lane < kLanes; ++lane) {
@@ -64,7 +64,7 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
           packed[i * kLanes + lane] = g < P ? genomes[g * G + i] : 0.0f;
       }
     }
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
     for (long item = 0; item < items; ++item) {
       std::size_t pairs[kLanes];
       const float* lane_images[kLanes];
