@@ -1,5 +1,8 @@
-// Each op of ops.h on a hand-worked case (expected numbers written here, checkable on
-// paper), then fast op vs its reference twin on random inputs of several sizes.
+// Each op of ops.h (8 genome lanes at once) on a hand-worked case (expected numbers written
+// here, checkable on paper, the same case in every lane), then fast op vs its one-genome
+// reference twin on random inputs of several sizes, with different data in every lane and
+// every lane checked against the reference run on that lane's data.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -9,35 +12,49 @@
 #include "check.h"
 #include "evoae/ops.h"
 #include "evoae/reference_ops.h"
+#include "evoae/simd.h"
+#include "lanes.h"
+
+using lanes::L;
+using PerLane = std::vector<std::vector<float>>;
 
 namespace {
 
-// 1/(1+e^-x) written out again, independent of evoae::sigmoid.
+constexpr double kTwinTol = 1e-5;
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// 1/(1+e^-x) written out again, independent of the core's sigmoids.
 double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
-// Checks got == want element by element; sizes must agree.
-void check_values(const std::vector<float>& got, const std::vector<double>& want, double tol,
-                  const char* what) {
-  CHECK(got.size() == want.size());
-  if (got.size() != want.size()) return;
-  for (std::size_t i = 0; i < got.size(); ++i)
-    if (!(std::fabs(got[i] - want[i]) <= tol)) {
-      std::printf("  %s[%zu] = %.9g, expected %.9g\n", what, i, got[i], want[i]);
-      check::fail(__FILE__, __LINE__, what);
-    }
-}
+// An output or scratch buffer of n elements per lane, NaN so that an element an op forgets to
+// write shows up, followed by a guard of sentinels that an op writing past its end changes.
+struct Guarded {
+  static constexpr std::size_t kGuard = 64;
+  static constexpr float kSentinel = -31337.0f;
 
-std::vector<float> random_buffer(std::mt19937& gen, std::size_t n) {
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(gen);
+  Guarded(std::size_t n_per_lane, std::size_t total)
+      : n(n_per_lane), v(total + kGuard, kNaN) {
+    std::fill(v.end() - kGuard, v.end(), kSentinel);
+  }
+  explicit Guarded(std::size_t n_per_lane) : Guarded(n_per_lane, n_per_lane * L) {}
+
+  float* data() { return v.data(); }
+  std::vector<float> lane(int l) const { return lanes::lane(v.data(), n, l); }
+  bool guard_intact() const {
+    return std::all_of(v.end() - kGuard, v.end(), [](float x) { return x == kSentinel; });
+  }
+
+  std::size_t n;
+  std::vector<float> v;
+};
+
+// An input lane buffer followed by NaNs: an op that reads past its input gets NaN out.
+std::vector<float> nan_tail(std::vector<float> v) {
+  v.insert(v.end(), Guarded::kGuard, kNaN);
   return v;
 }
 
-// Output buffers start as NaN so an element an op forgets to write shows up as a difference.
-std::vector<float> nan_buffer(std::size_t n) {
-  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
-}
+std::vector<float> nan_buffer(std::size_t n) { return std::vector<float>(n, kNaN); }
 
 // Max |a - b|, infinity if the sizes differ or any value is NaN.
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
@@ -51,17 +68,144 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
-constexpr double kTwinTol = 1e-5;
+// Max over lanes of |lane l of out - want[l]|; prints the first lane that is off.
+double max_lane_diff(const Guarded& out, const PerLane& want, double tol, const char* what) {
+  double m = 0.0;
+  bool reported = false;
+  for (int l = 0; l < L; ++l) {
+    const double d = max_abs_diff(out.lane(l), want[l]);
+    if (!(d < tol) && !reported) {
+      std::printf("  %s: lane %d differs from its reference by %.3g\n", what, l, d);
+      reported = true;
+    }
+    m = std::max(m, d);
+  }
+  return m;
+}
+
+// Checks got == want element by element; sizes must agree.
+void check_values(const std::vector<float>& got, const std::vector<double>& want, double tol,
+                  const char* what) {
+  CHECK(got.size() == want.size());
+  if (got.size() != want.size()) return;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (!(std::fabs(got[i] - want[i]) <= tol)) {
+      std::printf("  %s[%zu] = %.9g, expected %.9g\n", what, i, got[i], want[i]);
+      check::fail(__FILE__, __LINE__, what);
+    }
+}
+
+// Every lane of a fast op's output equals the hand-worked numbers; the guard is untouched.
+void check_every_lane(const Guarded& out, const std::vector<double>& want, double tol,
+                      const char* what) {
+  CHECK(out.guard_intact());
+  for (int l = 0; l < L; ++l) check_values(out.lane(l), want, tol, what);
+}
+
+std::vector<double> logistic_of(const std::vector<double>& sums) {
+  std::vector<double> v;
+  for (double s : sums) v.push_back(logistic(s));
+  return v;
+}
+
+// Transposed convolution with a stride, one genome, from its definition in the scatter form:
+// out[i][y*s+a][x*s+b] += in[i*r+j][y][x] * kernel_j[a][b] over j < r, summed in double, then
+// sigmoid. out: (C/r, (H-1)*s+kh, (W-1)*s+kw).
+std::vector<float> strided_conv_transpose(const std::vector<float>& in,
+                                          const std::vector<float>& kernels, int C, int H,
+                                          int W, int kh, int kw, int r, int s) {
+  const int OH = (H - 1) * s + kh, OW = (W - 1) * s + kw;
+  std::vector<double> sum(static_cast<std::size_t>(C / r) * OH * OW, 0.0);
+  for (int i = 0; i < C / r; ++i)
+    for (int j = 0; j < r; ++j)
+      for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x)
+          for (int a = 0; a < kh; ++a)
+            for (int b = 0; b < kw; ++b)
+              sum[(static_cast<std::size_t>(i) * OH + y * s + a) * OW + x * s + b] +=
+                  static_cast<double>(in[((i * r + j) * H + y) * W + x]) *
+                  kernels[(j * kh + a) * kw + b];
+  std::vector<float> out(sum.size());
+  for (std::size_t p = 0; p < sum.size(); ++p) out[p] = static_cast<float>(logistic(sum[p]));
+  return out;
+}
+
+// The fast transposed convolution on lane buffers with guarded output and scratch.
+Guarded fast_conv_transpose(const std::vector<float>& in, const std::vector<float>& kernels,
+                            int C, int H, int W, int kh, int kw, int r, int stride,
+                            bool* scratch_ok) {
+  const int OH = (H - 1) * stride + kh, OW = (W - 1) * stride + kw;
+  Guarded out(static_cast<std::size_t>(C / r) * OH * OW);
+  const int padded_size = evoae::conv_transpose_padded_size(C, H, W, kh, kw, stride);
+  Guarded padded(0, padded_size);  // NaN: the op must zero its padding itself
+  evoae::conv_transpose_forward(out.data(), in.data(), kernels.data(), C, H, W, kh, kw, r,
+                                stride, padded.data());
+  *scratch_ok = padded_size >= 0 && padded.guard_intact() && out.guard_intact();
+  return out;
+}
+
+Guarded fast_unpool_conv_transpose(const std::vector<float>& in, const std::vector<float>& kernels,
+                                   int C, int H, int W, int kh, int kw, int r, bool* scratch_ok) {
+  const int OH = 2 * H + kh - 1, OW = 2 * W + kw - 1;
+  Guarded out(static_cast<std::size_t>(C / r) * OH * OW);
+  Guarded upsampled(0, static_cast<std::size_t>(r) * (kh + 1) * (kw + 1) * L);
+  Guarded padded(0, evoae::conv_transpose_padded_size(C, H, W, kh + 1, kw + 1, 2));
+  evoae::unpool_conv_transpose_forward(out.data(), in.data(), kernels.data(), C, H, W, kh, kw,
+                                       r, upsampled.data(), padded.data());
+  *scratch_ok = upsampled.guard_intact() && padded.guard_intact() && out.guard_intact();
+  return out;
+}
 
 }  // namespace
 
-// ---------------------------------------------------------------- hand-worked cases
+// ---------------------------------------------------------------- lanes and vector math
 
-TEST(sigmoid_values) {
-  CHECK_NEAR(evoae::sigmoid(0.0f), 0.5, 1e-7);
-  CHECK_NEAR(evoae::sigmoid(std::log(3.0f)), 0.75, 1e-6);   // 1/(1+1/3)
-  CHECK_NEAR(evoae::sigmoid(-std::log(3.0f)), 0.25, 1e-6);  // 1/(1+3)
+TEST(lane_layout_is_element_major_lane_minor) {
+  // simd.h / ops.h: index = ((c*H + row)*W + col)*kLanes + lane. The helper must agree,
+  // or every lane comparison below would test the wrong thing.
+  CHECK(L == 8);
+  PerLane per_lane(L, std::vector<float>(3));
+  for (int l = 0; l < L; ++l)
+    for (int i = 0; i < 3; ++i) per_lane[l][i] = static_cast<float>(10 * l + i);
+  const std::vector<float> v = lanes::interleave(per_lane);
+  CHECK(v.size() == 24u);
+  for (int l = 0; l < L; ++l)
+    for (int i = 0; i < 3; ++i) CHECK(v[i * L + l] == 10 * l + i);
+  for (int l = 0; l < L; ++l) CHECK(lanes::lane(v.data(), 3, l) == per_lane[l]);
+  const std::vector<float> b = lanes::broadcast({1, 2});
+  CHECK(b == (std::vector<float>{1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2}));
+  CHECK_THROWS_AS(lanes::interleave(PerLane(3, std::vector<float>(2))), std::invalid_argument);
 }
+
+TEST(vexp_and_vsigmoid) {
+  // A different x in every lane; relative error of vexp against std::exp in double.
+  double worst = 0.0;
+  for (int k = -8700; k <= 8700; k += 8) {
+    float xs[L];
+    for (int l = 0; l < L; ++l) xs[l] = (k + l) * 0.01f;
+    const evoae::v8f e = evoae::vexp(evoae::load(xs));
+    for (int l = 0; l < L; ++l) {
+      const double want = std::exp(static_cast<double>(xs[l]));
+      const double rel = std::fabs(e[l] - want) / want;
+      if (!(rel < 1e-6)) std::printf("  vexp(%.9g) = %.9g, std::exp %.9g\n", xs[l], e[l], want);
+      worst = std::max(worst, std::isnan(rel) ? INFINITY : rel);
+    }
+  }
+  std::printf("  vexp on [-87, 87]: max relative error %.3g\n", worst);
+  CHECK(worst < 2e-7);  // simd.h: "relative error below 2e-7 (|x| <= 87)"
+
+  const float ln3 = std::log(3.0f);
+  const float xs[L] = {0.0f, ln3, -ln3, 2.0f, -5.0f, 20.0f, -100.0f, 100.0f};
+  const evoae::v8f s = evoae::vsigmoid(evoae::load(xs));
+  CHECK_NEAR(s[0], 0.5, 1e-7);
+  CHECK_NEAR(s[1], 0.75, 1e-6);  // 1/(1+1/3)
+  CHECK_NEAR(s[2], 0.25, 1e-6);  // 1/(1+3)
+  for (int l = 3; l < L; ++l) CHECK_NEAR(s[l], logistic(xs[l]), 1e-6);
+  CHECK(s[6] >= 0.0f && s[6] < 1e-30f);  // saturates, no NaN or negative value
+  CHECK(s[7] == 1.0f);
+}
+
+// ---------------------------------------------------------------- hand-worked cases
 
 TEST(conv_hand_worked_relu_and_multiplier) {
   // 2 input channels of 3x3 (channel 1 = -channel 0), multiplier 2, 2x2 kernels.
@@ -76,10 +220,12 @@ TEST(conv_hand_worked_relu_and_multiplier) {
       0, 0, 0, 0,       // ch 2 = in 1 * k 0: all negative -> 0
       0, 0.5, 2, 2.75,  // ch 3 = in 1 * k 1: 1-1.25, 2-1.5, 4-2, 5-2.25 -> ReLU
   };
-  std::vector<float> out = nan_buffer(16), ref = nan_buffer(16);
-  evoae::conv_forward(out.data(), in.data(), kernels.data(), 2, 3, 3, 2, 2, 2);
+  Guarded out(16);
+  std::vector<float> ref = nan_buffer(16);
+  evoae::conv_forward(out.data(), nan_tail(lanes::broadcast(in)).data(),
+                      lanes::broadcast(kernels).data(), 2, 3, 3, 2, 2, 2);
   evoae::reference::conv_forward(ref.data(), in.data(), kernels.data(), 2, 3, 3, 2, 2, 2);
-  check_values(out, want, 1e-6, "conv");
+  check_every_lane(out, want, 1e-6, "conv");
   check_values(ref, want, 1e-6, "reference::conv");
 }
 
@@ -90,10 +236,12 @@ TEST(conv_hand_worked_non_square) {
   const std::vector<float> kernel = {1, 10, 100};
   const std::vector<double> want = {321, 432,
                                     10, 101};
-  std::vector<float> out = nan_buffer(4), ref = nan_buffer(4);
-  evoae::conv_forward(out.data(), in.data(), kernel.data(), 1, 2, 4, 1, 3, 1);
+  Guarded out(4);
+  std::vector<float> ref = nan_buffer(4);
+  evoae::conv_forward(out.data(), nan_tail(lanes::broadcast(in)).data(),
+                      lanes::broadcast(kernel).data(), 1, 2, 4, 1, 3, 1);
   evoae::reference::conv_forward(ref.data(), in.data(), kernel.data(), 1, 2, 4, 1, 3, 1);
-  check_values(out, want, 1e-4, "conv");
+  check_every_lane(out, want, 1e-4, "conv");
   check_values(ref, want, 1e-4, "reference::conv");
 }
 
@@ -104,10 +252,11 @@ TEST(maxpool_hand_worked_4x4) {
                                  -4, -5, 2, 1};
   const std::vector<double> want = {6, 7,
                                     -1, 9};
-  std::vector<float> out = nan_buffer(4), ref = nan_buffer(4);
-  evoae::maxpool_forward(out.data(), in.data(), 1, 4, 4);
+  Guarded out(4);
+  std::vector<float> ref = nan_buffer(4);
+  evoae::maxpool_forward(out.data(), nan_tail(lanes::broadcast(in)).data(), 1, 4, 4);
   evoae::reference::maxpool_forward(ref.data(), in.data(), 1, 4, 4);
-  check_values(out, want, 0.0, "maxpool");
+  check_every_lane(out, want, 0.0, "maxpool");
   check_values(ref, want, 0.0, "reference::maxpool");
 }
 
@@ -121,10 +270,11 @@ TEST(maxpool_hand_worked_odd_sizes) {
                                  99, 99, 99, 99, 99};
   const std::vector<double> want = {9, 8,
                                     -5, -1};
-  std::vector<float> out = nan_buffer(4), ref = nan_buffer(4);
-  evoae::maxpool_forward(out.data(), in.data(), 2, 3, 5);
+  Guarded out(4);
+  std::vector<float> ref = nan_buffer(4);
+  evoae::maxpool_forward(out.data(), nan_tail(lanes::broadcast(in)).data(), 2, 3, 5);
   evoae::reference::maxpool_forward(ref.data(), in.data(), 2, 3, 5);
-  check_values(out, want, 0.0, "maxpool");
+  check_every_lane(out, want, 0.0, "maxpool");
   check_values(ref, want, 0.0, "reference::maxpool");
 }
 
@@ -138,11 +288,14 @@ TEST(dense_sigmoid_hand_worked) {
   const std::vector<float> bias = {2 - ln3, ln3 - 1.5f, 0};
   // sums: -ln3, ln3, 0 -> sigmoid 1/4, 3/4, 1/2
   const std::vector<double> want = {0.25, 0.75, 0.5};
-  std::vector<float> out = nan_buffer(3), ref = nan_buffer(3);
-  evoae::dense_sigmoid_forward(out.data(), in.data(), weights.data(), bias.data(), 4, 3);
+  Guarded out(3);
+  std::vector<float> ref = nan_buffer(3);
+  evoae::dense_sigmoid_forward(out.data(), nan_tail(lanes::broadcast(in)).data(),
+                               lanes::broadcast(weights).data(), lanes::broadcast(bias).data(),
+                               4, 3);
   evoae::reference::dense_sigmoid_forward(ref.data(), in.data(), weights.data(), bias.data(),
                                           4, 3);
-  check_values(out, want, 1e-6, "dense");
+  check_every_lane(out, want, 1e-6, "dense");
   check_values(ref, want, 1e-6, "reference::dense");
 }
 
@@ -162,10 +315,11 @@ TEST(unpool_hand_worked) {
       8, 8, -9, -9, 10, 10,
       8, 8, -9, -9, 10, 10,
   };
-  std::vector<float> out = nan_buffer(48), ref = nan_buffer(48);
-  evoae::unpool_forward(out.data(), in.data(), 2, 2, 3);
+  Guarded out(48);
+  std::vector<float> ref = nan_buffer(48);
+  evoae::unpool_forward(out.data(), nan_tail(lanes::broadcast(in)).data(), 2, 2, 3);
   evoae::reference::unpool_forward(ref.data(), in.data(), 2, 2, 3);
-  check_values(out, want, 0.0, "unpool");
+  check_every_lane(out, want, 0.0, "unpool");
   check_values(ref, want, 0.0, "reference::unpool");
 }
 
@@ -175,16 +329,17 @@ TEST(conv_transpose_hand_worked_single_channel) {
                                  3, 4};
   const std::vector<float> kernel = {1, 0,
                                      0, -1};  // out[p][q] = in[p][q] - in[p-1][q-1]
-  const std::vector<double> sums = {1, 2, 0,
-                                    3, 3, -2,
-                                    0, -3, -4};
-  std::vector<double> want;
-  for (double s : sums) want.push_back(logistic(s));
-  std::vector<float> out = nan_buffer(9), ref = nan_buffer(9);
-  evoae::conv_transpose_forward(out.data(), in.data(), kernel.data(), 1, 2, 2, 2, 2, 1);
+  const std::vector<double> want = logistic_of({1, 2, 0,
+                                                3, 3, -2,
+                                                0, -3, -4});
+  bool ok = false;
+  const Guarded out = fast_conv_transpose(nan_tail(lanes::broadcast(in)),
+                                          lanes::broadcast(kernel), 1, 2, 2, 2, 2, 1, 1, &ok);
+  CHECK(ok);
+  std::vector<float> ref = nan_buffer(9);
   evoae::reference::conv_transpose_forward(ref.data(), in.data(), kernel.data(), 1, 2, 2, 2,
                                            2, 1);
-  check_values(out, want, 1e-6, "conv_transpose");
+  check_every_lane(out, want, 1e-6, "conv_transpose");
   check_values(ref, want, 1e-6, "reference::conv_transpose");
 }
 
@@ -197,7 +352,7 @@ TEST(conv_transpose_hand_worked_reducer_2) {
                                  0, 0, 0, 0};  // channel 3
   const std::vector<float> kernels = {1, 0, 0, -1,  // k0: in[p][q] - in[p-1][q-1]
                                       0, 1, 0, 0};  // k1: in[p][q-1] (shift right)
-  const std::vector<double> sums = {
+  const std::vector<double> want = logistic_of({
       // channel 0: (1 2 0 / 3 3 -2 / 0 -3 -4) + (0 0 1 / 0 1 0 / 0 0 0)
       1, 2, 1,
       3, 4, -2,
@@ -206,15 +361,72 @@ TEST(conv_transpose_hand_worked_reducer_2) {
       1, 1, 0,
       1, 0, -1,
       0, -1, -1,
-  };
-  std::vector<double> want;
-  for (double s : sums) want.push_back(logistic(s));
-  std::vector<float> out = nan_buffer(18), ref = nan_buffer(18);
-  evoae::conv_transpose_forward(out.data(), in.data(), kernels.data(), 4, 2, 2, 2, 2, 2);
+  });
+  bool ok = false;
+  const Guarded out = fast_conv_transpose(nan_tail(lanes::broadcast(in)),
+                                          lanes::broadcast(kernels), 4, 2, 2, 2, 2, 2, 1, &ok);
+  CHECK(ok);
+  std::vector<float> ref = nan_buffer(18);
   evoae::reference::conv_transpose_forward(ref.data(), in.data(), kernels.data(), 4, 2, 2, 2,
                                            2, 2);
-  check_values(out, want, 1e-6, "conv_transpose");
+  check_every_lane(out, want, 1e-6, "conv_transpose");
   check_values(ref, want, 1e-6, "reference::conv_transpose");
+}
+
+TEST(conv_transpose_hand_worked_stride_2) {
+  // Stride 2, 2x2 kernel: each input value puts its own copy of the kernel in its own 2x2
+  // block, no overlap: out[2y+a][2x+b] = in[y][x] * k[a][b].
+  {
+    const std::vector<float> in = {1, 2,
+                                   3, 4};
+    const std::vector<float> kernel = {1, 0,
+                                       0, -1};
+    const std::vector<double> want = logistic_of({1, 0, 2, 0,
+                                                  0, -1, 0, -2,
+                                                  3, 0, 4, 0,
+                                                  0, -3, 0, -4});
+    bool ok = false;
+    const Guarded out = fast_conv_transpose(nan_tail(lanes::broadcast(in)),
+                                            lanes::broadcast(kernel), 1, 2, 2, 2, 2, 1, 2, &ok);
+    CHECK(ok);
+    check_every_lane(out, want, 1e-6, "conv_transpose stride 2, 2x2");
+  }
+  // Stride 2, 1x3 kernel on a 1x2 input: the copies overlap in column 2.
+  // in = (1, -2), k = (0.5, 1, 2): (0.5, 1, 2) at column 0, (-1, -2, -4) at column 2.
+  {
+    const std::vector<float> in = {1, -2};
+    const std::vector<float> kernel = {0.5f, 1, 2};
+    const std::vector<double> want = logistic_of({0.5, 1, 2 - 1, -2, -4});
+    bool ok = false;
+    const Guarded out = fast_conv_transpose(nan_tail(lanes::broadcast(in)),
+                                            lanes::broadcast(kernel), 1, 1, 2, 1, 3, 1, 2, &ok);
+    CHECK(ok);
+    check_every_lane(out, want, 1e-6, "conv_transpose stride 2, 1x3");
+  }
+}
+
+TEST(unpool_conv_transpose_hand_worked) {
+  // in = (1, -1) (1x2) unpools to two rows (1, 1, -1, -1); the 2x2 kernel (0.1 0.2 / 0.3 0.4)
+  // then gives 3x5. Row 0: row 0 of the kernel, row 2: row 1, row 1: both rows summed
+  // (0.4, 0.6). Each row: out[q] = u[q]*k[0] + u[q-1]*k[1].
+  const std::vector<float> in = {1, -1};
+  const std::vector<float> kernel = {0.1f, 0.2f,
+                                     0.3f, 0.4f};
+  const std::vector<double> sums = {0.1, 0.3, 0.1, -0.3, -0.2,
+                                    0.4, 1.0, 0.2, -1.0, -0.6,
+                                    0.3, 0.7, 0.1, -0.7, -0.4};
+  const std::vector<double> want = logistic_of(sums);
+  bool ok = false;
+  const Guarded out = fast_unpool_conv_transpose(nan_tail(lanes::broadcast(in)),
+                                                 lanes::broadcast(kernel), 1, 1, 2, 2, 2, 1, &ok);
+  CHECK(ok);
+  check_every_lane(out, want, 1e-6, "unpool_conv_transpose");
+  // The reference chain agrees.
+  std::vector<float> u = nan_buffer(8), ref = nan_buffer(15);
+  evoae::reference::unpool_forward(u.data(), in.data(), 1, 1, 2);
+  evoae::reference::conv_transpose_forward(ref.data(), u.data(), kernel.data(), 1, 2, 4, 2, 2,
+                                           1);
+  check_values(ref, want, 1e-6, "reference unpool + conv_transpose");
 }
 
 // ---------------------------------------------------------------- fast vs reference twin
@@ -223,19 +435,24 @@ TEST(conv_fast_vs_reference) {
   std::mt19937 gen(1);
   struct Case { int C, H, W, kh, kw, m; };
   for (const Case c : {Case{1, 28, 28, 5, 5, 1}, Case{1, 12, 12, 5, 5, 1}, Case{3, 7, 9, 2, 3, 2},
-                       Case{2, 5, 5, 5, 5, 3}, Case{4, 6, 11, 1, 4, 5}, Case{1, 1, 1, 1, 1, 1}}) {
+                       Case{2, 5, 5, 5, 5, 3}, Case{4, 6, 11, 1, 4, 5}, Case{1, 1, 1, 1, 1, 1},
+                       Case{2, 4, 23, 3, 2, 1}}) {
     const int OH = c.H - c.kh + 1, OW = c.W - c.kw + 1;
     const std::size_t n = static_cast<std::size_t>(c.C) * c.m * OH * OW;
-    const std::vector<float> in = random_buffer(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
-    const std::vector<float> k = random_buffer(gen, static_cast<std::size_t>(c.m) * c.kh * c.kw);
-    std::vector<float> out = nan_buffer(n), ref = nan_buffer(n);
-    evoae::conv_forward(out.data(), in.data(), k.data(), c.C, c.H, c.W, c.kh, c.kw, c.m);
-    evoae::reference::conv_forward(ref.data(), in.data(), k.data(), c.C, c.H, c.W, c.kh, c.kw,
-                                   c.m);
-    const double d = max_abs_diff(out, ref);
+    const PerLane in = lanes::random_per_lane(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
+    const PerLane k = lanes::random_per_lane(gen, static_cast<std::size_t>(c.m) * c.kh * c.kw);
+    Guarded out(n);
+    evoae::conv_forward(out.data(), nan_tail(lanes::interleave(in)).data(),
+                        lanes::interleave(k).data(), c.C, c.H, c.W, c.kh, c.kw, c.m);
+    PerLane ref(L, nan_buffer(n));
+    for (int l = 0; l < L; ++l)
+      evoae::reference::conv_forward(ref[l].data(), in[l].data(), k[l].data(), c.C, c.H, c.W,
+                                     c.kh, c.kw, c.m);
+    const double d = max_lane_diff(out, ref, kTwinTol, "conv");
     std::printf("  conv C=%d H=%d W=%d k=%dx%d m=%d: max |fast - reference| = %.3g\n", c.C,
                 c.H, c.W, c.kh, c.kw, c.m, d);
     CHECK(d < kTwinTol);
+    CHECK(out.guard_intact());
   }
 }
 
@@ -245,13 +462,16 @@ TEST(maxpool_fast_vs_reference) {
   for (const Case c : {Case{1, 24, 24}, Case{1, 8, 8}, Case{3, 7, 5}, Case{10, 2, 3},
                        Case{2, 3, 3}, Case{5, 13, 2}}) {
     const std::size_t n = static_cast<std::size_t>(c.C) * (c.H / 2) * (c.W / 2);
-    const std::vector<float> in = random_buffer(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
-    std::vector<float> out = nan_buffer(n), ref = nan_buffer(n);
-    evoae::maxpool_forward(out.data(), in.data(), c.C, c.H, c.W);
-    evoae::reference::maxpool_forward(ref.data(), in.data(), c.C, c.H, c.W);
-    const double d = max_abs_diff(out, ref);
+    const PerLane in = lanes::random_per_lane(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
+    Guarded out(n);
+    evoae::maxpool_forward(out.data(), nan_tail(lanes::interleave(in)).data(), c.C, c.H, c.W);
+    PerLane ref(L, nan_buffer(n));
+    for (int l = 0; l < L; ++l)
+      evoae::reference::maxpool_forward(ref[l].data(), in[l].data(), c.C, c.H, c.W);
+    const double d = max_lane_diff(out, ref, kTwinTol, "maxpool");
     std::printf("  maxpool C=%d H=%d W=%d: max |fast - reference| = %.3g\n", c.C, c.H, c.W, d);
     CHECK(d < kTwinTol);
+    CHECK(out.guard_intact());
   }
 }
 
@@ -260,15 +480,21 @@ TEST(dense_sigmoid_fast_vs_reference) {
   struct Case { int k, n; };
   for (const Case c : {Case{16, 5}, Case{5, 2}, Case{2, 5}, Case{5, 160}, Case{1, 1},
                        Case{784, 7}, Case{300, 33}}) {
-    const std::vector<float> in = random_buffer(gen, c.k);
-    const std::vector<float> w = random_buffer(gen, static_cast<std::size_t>(c.k) * c.n);
-    const std::vector<float> b = random_buffer(gen, c.n);
-    std::vector<float> out = nan_buffer(c.n), ref = nan_buffer(c.n);
-    evoae::dense_sigmoid_forward(out.data(), in.data(), w.data(), b.data(), c.k, c.n);
-    evoae::reference::dense_sigmoid_forward(ref.data(), in.data(), w.data(), b.data(), c.k, c.n);
-    const double d = max_abs_diff(out, ref);
+    const PerLane in = lanes::random_per_lane(gen, c.k);
+    const PerLane w = lanes::random_per_lane(gen, static_cast<std::size_t>(c.k) * c.n);
+    const PerLane b = lanes::random_per_lane(gen, c.n);
+    Guarded out(c.n);
+    evoae::dense_sigmoid_forward(out.data(), nan_tail(lanes::interleave(in)).data(),
+                                 lanes::interleave(w).data(), lanes::interleave(b).data(), c.k,
+                                 c.n);
+    PerLane ref(L, nan_buffer(c.n));
+    for (int l = 0; l < L; ++l)
+      evoae::reference::dense_sigmoid_forward(ref[l].data(), in[l].data(), w[l].data(),
+                                              b[l].data(), c.k, c.n);
+    const double d = max_lane_diff(out, ref, kTwinTol, "dense");
     std::printf("  dense k=%d n=%d: max |fast - reference| = %.3g\n", c.k, c.n, d);
     CHECK(d < kTwinTol);
+    CHECK(out.guard_intact());
   }
 }
 
@@ -278,35 +504,97 @@ TEST(unpool_fast_vs_reference) {
   for (const Case c : {Case{10, 4, 4}, Case{10, 12, 12}, Case{2, 3, 5}, Case{1, 1, 1},
                        Case{3, 7, 1}}) {
     const std::size_t n = static_cast<std::size_t>(c.C) * 4 * c.H * c.W;
-    const std::vector<float> in = random_buffer(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
-    std::vector<float> out = nan_buffer(n), ref = nan_buffer(n);
-    evoae::unpool_forward(out.data(), in.data(), c.C, c.H, c.W);
-    evoae::reference::unpool_forward(ref.data(), in.data(), c.C, c.H, c.W);
-    const double d = max_abs_diff(out, ref);
+    const PerLane in = lanes::random_per_lane(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
+    Guarded out(n);
+    evoae::unpool_forward(out.data(), nan_tail(lanes::interleave(in)).data(), c.C, c.H, c.W);
+    PerLane ref(L, nan_buffer(n));
+    for (int l = 0; l < L; ++l)
+      evoae::reference::unpool_forward(ref[l].data(), in[l].data(), c.C, c.H, c.W);
+    const double d = max_lane_diff(out, ref, kTwinTol, "unpool");
     std::printf("  unpool C=%d H=%d W=%d: max |fast - reference| = %.3g\n", c.C, c.H, c.W, d);
     CHECK(d < kTwinTol);
+    CHECK(out.guard_intact());
   }
 }
 
-TEST(conv_transpose_fast_vs_reference) {
-  std::mt19937 gen(5);
-  struct Case { int C, H, W, kh, kw, r; };
-  for (const Case c : {Case{10, 8, 8, 5, 5, 1}, Case{10, 24, 24, 5, 5, 10},
-                       Case{4, 3, 5, 2, 3, 2}, Case{6, 7, 3, 1, 1, 3}, Case{1, 1, 1, 3, 2, 1},
-                       Case{6, 2, 9, 4, 2, 6}}) {
-    const int OH = c.H + c.kh - 1, OW = c.W + c.kw - 1;
-    const std::size_t n = static_cast<std::size_t>(c.C / c.r) * OH * OW;
-    const std::vector<float> in = random_buffer(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
-    const std::vector<float> k = random_buffer(gen, static_cast<std::size_t>(c.r) * c.kh * c.kw);
-    std::vector<float> out = nan_buffer(n), ref = nan_buffer(n);
-    evoae::conv_transpose_forward(out.data(), in.data(), k.data(), c.C, c.H, c.W, c.kh, c.kw,
-                                  c.r);
+struct TransposeCase { int C, H, W, kh, kw, r; };
+const std::vector<TransposeCase> kTransposeCases = {
+    {10, 8, 8, 5, 5, 1},  {10, 24, 24, 5, 5, 10}, {4, 3, 5, 2, 3, 2}, {6, 7, 3, 1, 1, 3},
+    {1, 1, 1, 3, 2, 1},   {6, 2, 9, 4, 2, 6},     {2, 5, 4, 4, 4, 2}, {3, 6, 2, 3, 3, 1},
+    {2, 3, 7, 2, 2, 1},   {10, 4, 6, 3, 5, 2}};
+
+// The test's own strided reference agrees with reference::conv_transpose_forward at stride 1,
+// so the stride-2 comparisons below rest on a checked definition.
+TEST(strided_reference_at_stride_1_equals_reference_twin) {
+  std::mt19937 gen(7);
+  for (const TransposeCase& c : kTransposeCases) {
+    const std::vector<float> in =
+        lanes::random_per_lane(gen, static_cast<std::size_t>(c.C) * c.H * c.W)[0];
+    const std::vector<float> k =
+        lanes::random_per_lane(gen, static_cast<std::size_t>(c.r) * c.kh * c.kw)[0];
+    const std::vector<float> mine =
+        strided_conv_transpose(in, k, c.C, c.H, c.W, c.kh, c.kw, c.r, 1);
+    std::vector<float> ref = nan_buffer(mine.size());
     evoae::reference::conv_transpose_forward(ref.data(), in.data(), k.data(), c.C, c.H, c.W,
                                              c.kh, c.kw, c.r);
-    const double d = max_abs_diff(out, ref);
-    std::printf("  conv_transpose C=%d H=%d W=%d k=%dx%d r=%d: max |fast - reference| = %.3g\n",
+    CHECK(max_abs_diff(mine, ref) < 1e-6);
+  }
+}
+
+TEST(conv_transpose_fast_vs_reference_stride_1_2_3) {
+  std::mt19937 gen(5);
+  for (int stride : {1, 2, 3})
+    for (const TransposeCase& c : kTransposeCases) {
+      const PerLane in = lanes::random_per_lane(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
+      const PerLane k = lanes::random_per_lane(gen, static_cast<std::size_t>(c.r) * c.kh * c.kw);
+      bool ok = false;
+      const Guarded out = fast_conv_transpose(nan_tail(lanes::interleave(in)),
+                                              lanes::interleave(k), c.C, c.H, c.W, c.kh, c.kw,
+                                              c.r, stride, &ok);
+      PerLane ref(L);
+      for (int l = 0; l < L; ++l) {
+        if (stride == 1) {  // the library's twin
+          ref[l] = nan_buffer(out.n);
+          evoae::reference::conv_transpose_forward(ref[l].data(), in[l].data(), k[l].data(),
+                                                   c.C, c.H, c.W, c.kh, c.kw, c.r);
+        } else {  // no library twin for stride > 1: the definition written above
+          ref[l] = strided_conv_transpose(in[l], k[l], c.C, c.H, c.W, c.kh, c.kw, c.r, stride);
+        }
+      }
+      const double d = max_lane_diff(out, ref, kTwinTol, "conv_transpose");
+      std::printf("  conv_transpose stride=%d C=%d H=%d W=%d k=%dx%d r=%d: "
+                  "max |fast - reference| = %.3g\n",
+                  stride, c.C, c.H, c.W, c.kh, c.kw, c.r, d);
+      CHECK(d < kTwinTol);
+      CHECK(ok);  // output and scratch guards intact
+    }
+}
+
+TEST(unpool_conv_transpose_fast_vs_reference_chain) {
+  std::mt19937 gen(8);
+  for (const TransposeCase& c : std::vector<TransposeCase>{
+           {10, 4, 4, 5, 5, 1}, {10, 12, 12, 5, 5, 10}, {2, 3, 5, 3, 3, 2}, {1, 4, 4, 2, 2, 1},
+           {4, 2, 3, 4, 4, 2},  {10, 3, 2, 4, 4, 10},   {3, 1, 1, 1, 1, 1}, {6, 5, 2, 3, 2, 3},
+           {2, 2, 7, 5, 3, 1},  {10, 6, 3, 2, 5, 10}}) {
+    const PerLane in = lanes::random_per_lane(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
+    const PerLane k = lanes::random_per_lane(gen, static_cast<std::size_t>(c.r) * c.kh * c.kw);
+    bool ok = false;
+    const Guarded out = fast_unpool_conv_transpose(nan_tail(lanes::interleave(in)),
+                                                   lanes::interleave(k), c.C, c.H, c.W, c.kh,
+                                                   c.kw, c.r, &ok);
+    PerLane ref(L, nan_buffer(out.n));
+    for (int l = 0; l < L; ++l) {
+      std::vector<float> up = nan_buffer(static_cast<std::size_t>(c.C) * 4 * c.H * c.W);
+      evoae::reference::unpool_forward(up.data(), in[l].data(), c.C, c.H, c.W);
+      evoae::reference::conv_transpose_forward(ref[l].data(), up.data(), k[l].data(), c.C,
+                                               2 * c.H, 2 * c.W, c.kh, c.kw, c.r);
+    }
+    const double d = max_lane_diff(out, ref, kTwinTol, "unpool_conv_transpose");
+    std::printf("  unpool_conv_transpose C=%d H=%d W=%d k=%dx%d r=%d: "
+                "max |fast - reference unpool, conv_transpose| = %.3g\n",
                 c.C, c.H, c.W, c.kh, c.kw, c.r, d);
     CHECK(d < kTwinTol);
+    CHECK(ok);
   }
 }
 
@@ -314,15 +602,30 @@ TEST(ops_overwrite_stale_output) {
   // Ops write their output, they do not accumulate into it: a second call on a buffer
   // still holding the first result gives the same values.
   std::mt19937 gen(6);
-  const std::vector<float> in = random_buffer(gen, 2 * 6 * 6), k = random_buffer(gen, 2 * 9);
-  std::vector<float> a(2 * 2 * 4 * 4), b;
+  const std::vector<float> in = lanes::interleave(lanes::random_per_lane(gen, 2 * 6 * 6));
+  const std::vector<float> k = lanes::interleave(lanes::random_per_lane(gen, 2 * 9));
+  std::vector<float> a(2 * 2 * 4 * 4 * L), b;
   evoae::conv_forward(a.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2);
   b = a;
   evoae::conv_forward(b.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2);
   CHECK(max_abs_diff(a, b) == 0.0);
-  std::vector<float> c(1 * 8 * 8);
-  evoae::conv_transpose_forward(c.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2);
-  std::vector<float> d = c;
-  evoae::conv_transpose_forward(d.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2);
-  CHECK(max_abs_diff(c, d) == 0.0);
+  for (int stride : {1, 2}) {
+    const int side = 5 * stride + 3;
+    std::vector<float> padded(evoae::conv_transpose_padded_size(2, 6, 6, 3, 3, stride));
+    std::vector<float> c(static_cast<std::size_t>(side) * side * L);
+    evoae::conv_transpose_forward(c.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2, stride,
+                                  padded.data());
+    std::vector<float> d = c;
+    evoae::conv_transpose_forward(d.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2, stride,
+                                  padded.data());  // padded still holds the first call's data
+    CHECK(max_abs_diff(c, d) == 0.0);
+  }
+  std::vector<float> up(2 * 4 * 4 * L), padded(evoae::conv_transpose_padded_size(2, 6, 6, 4, 4, 2));
+  std::vector<float> e(14 * 14 * L);  // 2*6 + 3 - 1
+  evoae::unpool_conv_transpose_forward(e.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2,
+                                       up.data(), padded.data());
+  std::vector<float> f = e;
+  evoae::unpool_conv_transpose_forward(f.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2,
+                                       up.data(), padded.data());
+  CHECK(max_abs_diff(e, f) == 0.0);
 }
