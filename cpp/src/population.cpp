@@ -57,7 +57,7 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
   {
 #pragma omp for schedule(dynamic)
     for (long slot = 0; slot < slots; ++slot) {
-      float* packed = &packed_[slot * G * kLanes];
+      float* packed = packed_.data() + slot * G * kLanes;
       for (int lane = 0; lane < kLanes; ++lane) {
         const std::size_t g = layout.genome(slot, lane);
         for (std::size_t i = 0; i < G; ++i)
@@ -72,7 +72,7 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
         pairs[lane] = layout.pair(item, lane);
         lane_images[lane] = images + (pairs[lane] < P * S ? pairs[lane] % S : 0) * in_size;
       }
-      consume(net_.forward(&packed_[layout.slot_of(item) * G * kLanes], lane_images,
+      consume(net_.forward(packed_.data() + layout.slot_of(item) * G * kLanes, lane_images,
                            workspaces_[omp_get_thread_num()]),
               pairs);
     }
@@ -92,7 +92,9 @@ void PopulationEvaluator::forward(const float* genomes, std::size_t P, const flo
 }
 
 void PopulationEvaluator::errors(const float* genomes, std::size_t P, const float* inputs,
-                                 const float* targets, std::size_t S, double* errors) {
+                                 const float* targets, std::size_t S, double* errors,
+                                 ErrorSum kind) {
+  const bool squared = kind == ErrorSum::Squared;
   const std::size_t out_size = net_.output_shape().size();
   if (item_errors_.size() < P * S) item_errors_.resize(P * S);
   run(genomes, P, inputs, S, [&](const float* y, const std::size_t* pairs) {
@@ -109,7 +111,7 @@ void PopulationEvaluator::errors(const float* genomes, std::size_t P, const floa
         if (!one_target)
           for (int lane = 1; lane < kLanes; ++lane) target[lane] = t[lane][p];
         const v8f d = load(y + p * kLanes) - target;
-        chunk += vmax(d, -d);
+        chunk += squared ? d * d : vmax(d, -d);
       }
       for (int lane = 0; lane < kLanes; ++lane) sum[lane] += chunk[lane];
     }
