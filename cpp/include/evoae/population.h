@@ -13,6 +13,10 @@
 
 namespace evoae {
 
+// What errors() sums over images and pixels: |output - target| (the original's fitness) or
+// (output - target)^2 (for mean squared error fitness, see operators.h).
+enum class ErrorSum { Absolute, Squared };
+
 class PopulationEvaluator {
  public:
   // threads <= 0: OpenMP's default (OMP_NUM_THREADS or the number of cores).
@@ -22,10 +26,10 @@ class PopulationEvaluator {
   void forward(const float* genomes, std::size_t P, const float* images, std::size_t S,
                float* out);
 
-  // Sum over images and pixels of |output - target|, per genome.
+  // Sum over images and pixels of |output - target| (or its square), per genome.
   // genomes: (P, num_params); inputs: (S, input size); targets: (S, output size); errors: (P)
   void errors(const float* genomes, std::size_t P, const float* inputs, const float* targets,
-              std::size_t S, double* errors);
+              std::size_t S, double* errors, ErrorSum sum = ErrorSum::Absolute);
 
   int threads() const { return threads_; }
 
