@@ -41,7 +41,10 @@ py::array_t<float> forward_population(const Network& net, const FloatArray& geno
   float* y = out.mutable_data();
   {
     py::gil_scoped_release release;
-    PopulationEvaluator(net, threads).forward(g, P, x, S, y);
+    if (population)
+      PopulationEvaluator(net, threads).forward(g, P, x, S, y);
+    else  // one genome: laid into the lanes once, not once per 8 images
+      net.forward_images(g, x, S, y, threads);
   }
   return out;
 }
@@ -83,6 +86,10 @@ py::dict layer_info(const Layer& l) {
   d["num_weights"] = l.num_weights;
   d["num_biases"] = l.num_biases;
   d["num_params"] = l.num_params();
+  const bool dense = l.kind == LayerKind::Dense || l.kind == LayerKind::DenseTied;
+  d["activation"] = dense ? py::object(py::str(activation_name(l.activation))) : py::none();
+  d["source"] = l.kind == LayerKind::DenseTied ? py::object(py::int_(l.source)) : py::none();
+  d["scale"] = dense ? py::object(py::float_(l.scale)) : py::none();
   return d;
 }
 
@@ -103,8 +110,28 @@ length num_params, layer by layer from the input, weights then biases.)doc");
            "Valid cross-correlation, stride 1, no bias, then ReLU. Output channel i*m+j is "
            "input channel i correlated with kernel j (m = multiplier).")
       .def("maxpool", &Network::maxpool, self, "2x2 max pooling, stride 2.")
-      .def("dense", &Network::dense, self, py::arg("units"),
-           "Fully connected over the flattened input, with bias, then sigmoid. Output 1x1xunits.")
+      .def(
+          "dense",
+          [](Network& n, int units, const std::string& activation, float scale) -> Network& {
+            return n.dense(units, activation_from_name(activation), scale);
+          },
+          self, py::arg("units"), py::arg("activation") = "sigmoid", py::arg("scale") = 1.0f,
+          "Fully connected over the flattened input, with bias, then an activation: "
+          "\"sigmoid\" (the original's), \"relu\", \"tanh\" or \"identity\". Output "
+          "1x1xunits: activation(scale * (W x + b)). The genome holds W and b in units of "
+          "scale (> 0): with scale = sqrt(6 / (inputs + units)) the initial U(-1, 1) genome "
+          "is Glorot's uniform initialisation, and mutation steps shrink alike; 1 is the "
+          "original layer.")
+      .def(
+          "dense_tied",
+          [](Network& n, int source, const std::string& activation) -> Network& {
+            return n.dense_tied(source, activation_from_name(activation));
+          },
+          self, py::arg("source"), py::arg("activation") = "sigmoid",
+          "A dense layer using the weights of the dense layer layers[source], transposed "
+          "(tied: stored once in the genome; only this layer's biases are its own). The "
+          "source maps k -> n values, this layer n -> k, output 1x1xk; the source's scale "
+          "applies.")
       .def("reshape", &Network::reshape, self, py::arg("height"), py::arg("width"),
            py::arg("channels"), "Reinterpret the buffer; the size must match.")
       .def("unpool", &Network::unpool, self, "Nearest-neighbour 2x upsampling.")
@@ -124,7 +151,9 @@ length num_params, layer by layer from the input, weights then biases.)doc");
             for (const Layer& l : n.layers()) out.append(layer_info(l));
             return out;
           },
-          "One dict per layer: kind, call, arguments, shapes, offset and parameter counts.")
+          "One dict per layer: kind, call, arguments, shapes, offset, parameter counts, "
+          "activation and scale (dense and tied layers, else None) and source (tied "
+          "layers, else None).")
       .def("summary", &Network::summary, "A table of layers, output shapes and parameters.")
       .def(
           "forward",

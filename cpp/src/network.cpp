@@ -1,7 +1,10 @@
 // The network builder (shape inference and checks) and the forward pass.
 #include "evoae/network.h"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -28,7 +31,7 @@ std::string call_text(const char* name, std::initializer_list<int> args) {
 
 // A dense layer's output is 1x1xN; layers that need rows and columns say so.
 std::string spatial_hint(const Layer& previous) {
-  return previous.kind == LayerKind::Dense
+  return previous.kind == LayerKind::Dense || previous.kind == LayerKind::DenseTied
              ? " (a dense layer's output is 1x1xN: add reshape(height, width, channels) first)"
              : "";
 }
@@ -41,8 +44,10 @@ bool fused_at(const std::vector<Layer>& layers, std::size_t i) {
 
 }  // namespace
 
-Workspace::Workspace(const Network& net)
-    : a(net.max_activation_size() * kLanes), b(net.max_activation_size() * kLanes) {
+Workspace::Workspace(const Network& net, int batch)
+    : batch(std::max(1, batch)),
+      a(net.max_activation_size() * kLanes * this->batch),
+      b(net.max_activation_size() * kLanes * this->batch) {
   std::size_t padded_size = 0, upsampled_size = 0;
   const std::vector<Layer>& layers = net.layers();
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -113,15 +118,50 @@ Network& Network::maxpool() {
   return *this;
 }
 
-Network& Network::dense(int units) {
+Network& Network::dense(int units, Activation activation, float scale) {
   require(units >= 1, call_text("dense", {units}) + ": units must be >= 1");
+  require(scale > 0.0f && std::isfinite(scale),
+          call_text("dense", {units}) + ": scale must be a finite number > 0, got " +
+              std::to_string(scale));
   Layer l;
   l.kind = LayerKind::Dense;
+  l.activation = activation;
+  l.scale = scale;
   l.input = output_shape();
   l.output = Shape{1, 1, units};
   l.channel_factor = units;
   l.num_weights = l.input.size() * units;
   l.num_biases = units;
+  push(l);
+  return *this;
+}
+
+Network& Network::dense_tied(int source, Activation activation) {
+  const Shape in = output_shape();
+  const std::string call = call_text("dense_tied", {source});
+  const int count = static_cast<int>(layers_.size());
+  require(source >= 1 && source < count,
+          call + ": the source must be the index of an earlier layer, 1.." +
+              std::to_string(count - 1) + " (layer 0 is the input)");
+  const Layer& s = layers_[source];
+  require(s.kind == LayerKind::Dense,
+          call + ": layer " + std::to_string(source) + " is " + s.call() +
+              ", not a dense layer: only a dense layer's weights can be tied");
+  require(s.output.size() == in.size(),
+          call + ": layer " + std::to_string(source) + " (" + s.call() + ") has " +
+              std::to_string(s.output.size()) + " outputs, so the tied layer needs " +
+              std::to_string(s.output.size()) + " inputs; the previous layer gives " +
+              std::to_string(in.size()) + " (" + in.str() + ")");
+  Layer l;
+  l.kind = LayerKind::DenseTied;
+  l.activation = activation;
+  l.scale = s.scale;
+  l.source = source;
+  l.input = in;
+  // As many outputs as the source has inputs: the tied layer maps n -> k, as 1x1xk.
+  l.output = Shape{1, 1, static_cast<int>(s.input.size())};
+  l.channel_factor = l.output.channels;
+  l.num_biases = s.input.size();
   push(l);
   return *this;
 }
@@ -178,14 +218,16 @@ std::size_t Network::multiply_adds() const {
 }
 
 std::string Network::summary() const {
+  int width = 26;  // the layer column, wider for long calls such as dense(500, "relu", 0.0678)
+  for (const Layer& l : layers_) width = std::max(width, static_cast<int>(l.call().size()) + 1);
   std::string s;
-  char line[160];
-  std::snprintf(line, sizeof line, "%-3s %-26s %-12s %8s %8s\n", "#", "layer", "output", "params",
-                "offset");
+  char line[256];
+  std::snprintf(line, sizeof line, "%-3s %-*s %-12s %8s %8s\n", "#", width, "layer", "output",
+                "params", "offset");
   s += line;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
-    std::snprintf(line, sizeof line, "%-3zu %-26s %-12s %8zu %8zu\n", i, l.call().c_str(),
+    std::snprintf(line, sizeof line, "%-3zu %-*s %-12s %8zu %8zu\n", i, width, l.call().c_str(),
                   l.output.str().c_str(), l.num_params(), l.offset);
     s += line;
   }
@@ -201,47 +243,117 @@ const float* Network::forward(const float* genomes, const float* image, Workspac
 
 const float* Network::forward(const float* genomes, const float* const* images,
                               Workspace& ws) const {
+  return forward_batch(genomes, images, 1, ws);
+}
+
+void Network::forward_images(const float* genome, const float* images, std::size_t S,
+                             float* out, int threads) const {
+  const std::size_t G = num_params_, in = input_shape().size(), out_size = output_shape().size();
+  std::vector<float> lanes(G * kLanes);
+  for (std::size_t i = 0; i < G; ++i) store(&lanes[i * kLanes], splat(genome[i]));
+  const int B = preferred_batch();
+  const std::size_t per_call = static_cast<std::size_t>(B) * kLanes;
+  const long calls = static_cast<long>((S + per_call - 1) / per_call);
+  if (threads <= 0) threads = omp_get_max_threads();
+#pragma omp parallel num_threads(threads) if (calls > 1)
+  {
+    Workspace ws(*this, B);
+    std::vector<const float*> pointers(per_call);
+#pragma omp for schedule(dynamic)
+    for (long c = 0; c < calls; ++c) {
+      const std::size_t first = c * per_call, n = std::min(per_call, S - first);
+      const int b_count = static_cast<int>((n + kLanes - 1) / kLanes);
+      // Image first + b*kLanes + lane in slot (b, lane); past the end, the last image again.
+      for (std::size_t k = 0; k < per_call; ++k)
+        pointers[k] = images + (first + std::min(k, n - 1)) * in;
+      const float* y = forward_batch(lanes.data(), pointers.data(), b_count, ws);
+      for (std::size_t k = 0; k < n; ++k) {
+        const float* yb = y + (k / kLanes) * out_size * kLanes;
+        float* o = out + (first + k) * out_size;
+        for (std::size_t p = 0; p < out_size; ++p) o[p] = yb[p * kLanes + k % kLanes];
+      }
+    }
+  }
+}
+
+int Network::preferred_batch() const {
+  std::size_t dense = 0;
+  for (const Layer& l : layers_)
+    if (l.kind == LayerKind::Dense || l.kind == LayerKind::DenseTied) dense += l.multiply_adds();
+  return 2 * dense > multiply_adds() ? 4 : 1;
+}
+
+const float* Network::forward_batch(const float* genomes, const float* const* images, int B,
+                                    Workspace& ws) const {
+  if (B < 1 || B > ws.batch)
+    throw std::invalid_argument("forward_batch: " + std::to_string(B) +
+                                " images per lane, the workspace holds " +
+                                std::to_string(ws.batch));
   float* cur = ws.a.data();
   float* next = ws.b.data();
   const std::size_t pixels = input_shape().size();
-  if (std::all_of(images, images + kLanes, [&](const float* i) { return i == images[0]; })) {
-    for (std::size_t p = 0; p < pixels; ++p) store(cur + p * kLanes, splat(images[0][p]));
-  } else {
-    for (std::size_t p = 0; p < pixels; ++p)
-      for (int lane = 0; lane < kLanes; ++lane) cur[p * kLanes + lane] = images[lane][p];
+  for (int b = 0; b < B; ++b) {
+    const float* const* lane_images = images + b * kLanes;
+    float* x = cur + b * pixels * kLanes;
+    if (std::all_of(lane_images, lane_images + kLanes,
+                    [&](const float* i) { return i == lane_images[0]; })) {
+      for (std::size_t p = 0; p < pixels; ++p) store(x + p * kLanes, splat(lane_images[0][p]));
+    } else {
+      for (std::size_t p = 0; p < pixels; ++p)
+        for (int lane = 0; lane < kLanes; ++lane) x[p * kLanes + lane] = lane_images[lane][p];
+    }
   }
   for (std::size_t i = 1; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     const Shape& in = l.input;
     const float* p = genomes + l.offset * kLanes;
+    // Image b's buffers: (in.size(), kLanes) at b * in_step, (out.size(), kLanes) at b * out_step.
+    const std::size_t in_step = in.size() * kLanes, out_step = l.output.size() * kLanes;
     switch (l.kind) {
       case LayerKind::Input:
       case LayerKind::Reshape:  // same buffer, read with other dimensions
         continue;
       case LayerKind::Conv:
-        conv_forward(next, cur, p, in.channels, in.height, in.width, l.kernel_height,
-                     l.kernel_width, l.channel_factor);
+        for (int b = 0; b < B; ++b)
+          conv_forward(next + b * out_step, cur + b * in_step, p, in.channels, in.height,
+                       in.width, l.kernel_height, l.kernel_width, l.channel_factor);
         break;
       case LayerKind::MaxPool:
-        maxpool_forward(next, cur, in.channels, in.height, in.width);
+        for (int b = 0; b < B; ++b)
+          maxpool_forward(next + b * out_step, cur + b * in_step, in.channels, in.height,
+                          in.width);
         break;
       case LayerKind::Dense:
-        dense_sigmoid_forward(next, cur, p, p + l.num_weights * kLanes,
-                              static_cast<int>(in.size()), l.channel_factor);
+        dense_forward(next, cur, p, p + l.num_weights * kLanes, static_cast<int>(in.size()),
+                      l.channel_factor, l.activation, B, l.scale);
         break;
+      case LayerKind::DenseTied: {
+        const float* weights = genomes + layers_[l.source].offset * kLanes;
+        dense_transposed_forward(next, cur, weights, p, static_cast<int>(in.size()),
+                                 l.channel_factor, l.activation, B, l.scale);
+        break;
+      }
       case LayerKind::Unpool:
         if (fused_at(layers_, i)) {
           const Layer& t = layers_[++i];
-          unpool_conv_transpose_forward(next, cur, genomes + t.offset * kLanes, in.channels,
-                                        in.height, in.width, t.kernel_height, t.kernel_width,
-                                        t.channel_factor, ws.upsampled.data(), ws.padded.data());
+          const std::size_t fused_step = t.output.size() * kLanes;
+          for (int b = 0; b < B; ++b)
+            unpool_conv_transpose_forward(next + b * fused_step, cur + b * in_step,
+                                          genomes + t.offset * kLanes, in.channels, in.height,
+                                          in.width, t.kernel_height, t.kernel_width,
+                                          t.channel_factor, ws.upsampled.data(),
+                                          ws.padded.data());
         } else {
-          unpool_forward(next, cur, in.channels, in.height, in.width);
+          for (int b = 0; b < B; ++b)
+            unpool_forward(next + b * out_step, cur + b * in_step, in.channels, in.height,
+                           in.width);
         }
         break;
       case LayerKind::ConvTranspose:
-        conv_transpose_forward(next, cur, p, in.channels, in.height, in.width, l.kernel_height,
-                               l.kernel_width, l.channel_factor, 1, ws.padded.data());
+        for (int b = 0; b < B; ++b)
+          conv_transpose_forward(next + b * out_step, cur + b * in_step, p, in.channels,
+                                 in.height, in.width, l.kernel_height, l.kernel_width,
+                                 l.channel_factor, 1, ws.padded.data());
         break;
     }
     std::swap(cur, next);

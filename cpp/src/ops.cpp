@@ -78,6 +78,80 @@ void phase_outputs(float* out, int out_step, const Phase& ph, int channel0, int 
   for (int t = 0; t < B; ++t) store(out + t * out_step, vsigmoid(acc[t]));
 }
 
+// act(scale * x); a scale of 1 is not multiplied (the original layer, bit for bit).
+v8f activate(v8f x, Activation act, float scale) {
+  if (scale != 1.0f) x = mul_unfused(x, splat(scale));
+  switch (act) {
+    case Activation::Sigmoid: return vsigmoid(x);
+    case Activation::ReLU: return vrelu(x);
+    case Activation::Tanh: return vtanh(x);
+    case Activation::Identity: return x;
+  }
+  return x;
+}
+
+// Outputs i0..i0+I-1 of B images: each weight load serves B images, each input load I
+// outputs. in: (B, k, L); out: (B, n, L).
+template <int B, int I>
+void dense_rows(float* out, const float* in, const float* weights, const float* bias, int k,
+                int n, int i0, Activation act, float scale) {
+  v8f acc[B][I];
+  for (int r = 0; r < I; ++r) {
+    const v8f b0 = load(bias + (i0 + r) * L);
+    for (int b = 0; b < B; ++b) acc[b][r] = b0;
+  }
+  const float* w = weights + static_cast<long>(i0) * k * L;
+  for (int j = 0; j < k; ++j) {
+    v8f x[B];
+    for (int b = 0; b < B; ++b) x[b] = load(in + (static_cast<long>(b) * k + j) * L);
+    for (int r = 0; r < I; ++r) {
+      const v8f wv = load(w + (static_cast<long>(r) * k + j) * L);
+      for (int b = 0; b < B; ++b) acc[b][r] += mul_unfused(wv, x[b]);
+    }
+  }
+  for (int b = 0; b < B; ++b)
+    for (int r = 0; r < I; ++r)
+      store(out + (static_cast<long>(b) * n + i0 + r) * L, activate(acc[b][r], act, scale));
+}
+
+// Outputs j0..j0+J-1 of the transposed layer for B images, walking down the weight columns.
+// in: (B, n, L); out: (B, k, L).
+template <int B, int J>
+void dense_transposed_columns(float* out, const float* in, const float* weights,
+                              const float* bias, int n, int k, int j0, Activation act,
+                              float scale) {
+  v8f acc[B][J];
+  for (int c = 0; c < J; ++c) {
+    const v8f b0 = load(bias + (j0 + c) * L);
+    for (int b = 0; b < B; ++b) acc[b][c] = b0;
+  }
+  for (int i = 0; i < n; ++i) {
+    const float* w = weights + (static_cast<long>(i) * k + j0) * L;
+    v8f x[B];
+    for (int b = 0; b < B; ++b) x[b] = load(in + (static_cast<long>(b) * n + i) * L);
+    for (int c = 0; c < J; ++c) {
+      const v8f wv = load(w + c * L);
+      for (int b = 0; b < B; ++b) acc[b][c] += mul_unfused(wv, x[b]);
+    }
+  }
+  for (int b = 0; b < B; ++b)
+    for (int c = 0; c < J; ++c)
+      store(out + (static_cast<long>(b) * k + j0 + c) * L, activate(acc[b][c], act, scale));
+}
+
+// Runs Kernel<B', R> over images in groups of at most 4 and outputs in blocks of R (then
+// singles for the rest): about 8 accumulators in registers whatever the batch.
+template <int B>
+constexpr int block_for() { return B == 1 ? 8 : B == 2 ? 4 : 2; }
+
+template <int B, class Rows, class One>
+void over_outputs(int outputs, Rows&& rows, One&& one) {
+  constexpr int R = block_for<B>();
+  int o = 0;
+  for (; o + R <= outputs; o += R) rows(o);
+  for (; o < outputs; ++o) one(o);
+}
+
 }  // namespace
 
 void conv_forward(float* out, const float* in, const float* kernels,
@@ -113,11 +187,60 @@ void maxpool_forward(float* out, const float* in, int C, int H, int W) {
 
 void dense_sigmoid_forward(float* out, const float* in, const float* weights,
                            const float* bias, int k, int n) {
-  for (int i = 0; i < n; ++i) {
-    const float* w = weights + i * k * L;
-    v8f acc = load(bias + i * L);
-    for (int j = 0; j < k; ++j) acc += load(w + j * L) * load(in + j * L);
-    store(out + i * L, vsigmoid(acc));
+  dense_forward(out, in, weights, bias, k, n, Activation::Sigmoid, 1);
+}
+
+void dense_forward(float* out, const float* in, const float* weights, const float* bias,
+                   int k, int n, Activation act, int B, float scale) {
+  for (int b0 = 0; b0 < B;) {
+    const int batch = std::min(4, B - b0);
+    float* o = out + static_cast<long>(b0) * n * L;
+    const float* x = in + static_cast<long>(b0) * k * L;
+    auto run = [&](auto size) {
+      constexpr int S = decltype(size)::value;
+      over_outputs<S>(
+          n,
+          [&](int i) {
+            dense_rows<S, block_for<S>()>(o, x, weights, bias, k, n, i, act, scale);
+          },
+          [&](int i) { dense_rows<S, 1>(o, x, weights, bias, k, n, i, act, scale); });
+    };
+    switch (batch) {
+      case 1: run(std::integral_constant<int, 1>{}); break;
+      case 2: run(std::integral_constant<int, 2>{}); break;
+      case 3: run(std::integral_constant<int, 3>{}); break;
+      default: run(std::integral_constant<int, 4>{}); break;
+    }
+    b0 += batch;
+  }
+}
+
+void dense_transposed_forward(float* out, const float* in, const float* weights,
+                              const float* bias, int n, int k, Activation act, int B,
+                              float scale) {
+  for (int b0 = 0; b0 < B;) {
+    const int batch = std::min(4, B - b0);
+    float* o = out + static_cast<long>(b0) * k * L;
+    const float* x = in + static_cast<long>(b0) * n * L;
+    auto run = [&](auto size) {
+      constexpr int S = decltype(size)::value;
+      over_outputs<S>(
+          k,
+          [&](int j) {
+            dense_transposed_columns<S, block_for<S>()>(o, x, weights, bias, n, k, j, act,
+                                                        scale);
+          },
+          [&](int j) {
+            dense_transposed_columns<S, 1>(o, x, weights, bias, n, k, j, act, scale);
+          });
+    };
+    switch (batch) {
+      case 1: run(std::integral_constant<int, 1>{}); break;
+      case 2: run(std::integral_constant<int, 2>{}); break;
+      case 3: run(std::integral_constant<int, 3>{}); break;
+      default: run(std::integral_constant<int, 4>{}); break;
+    }
+    b0 += batch;
   }
 }
 

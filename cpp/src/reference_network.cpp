@@ -24,8 +24,17 @@ std::vector<float> network_forward(const Network& net, const float* genome, cons
         maxpool_forward(next.data(), cur.data(), in.channels, in.height, in.width);
         break;
       case LayerKind::Dense:
-        dense_sigmoid_forward(next.data(), cur.data(), p, p + l.num_weights,
-                              static_cast<int>(in.size()), l.channel_factor);
+        if (l.activation == Activation::Sigmoid && l.scale == 1.0f)  // the page's, via Eigen
+          dense_sigmoid_forward(next.data(), cur.data(), p, p + l.num_weights,
+                                static_cast<int>(in.size()), l.channel_factor);
+        else
+          dense_forward(next.data(), cur.data(), p, p + l.num_weights,
+                        static_cast<int>(in.size()), l.channel_factor, l.activation, l.scale);
+        break;
+      case LayerKind::DenseTied:
+        dense_transposed_forward(next.data(), cur.data(), genome + net.layers()[l.source].offset,
+                                 p, static_cast<int>(in.size()), l.channel_factor,
+                                 l.activation, l.scale);
         break;
       case LayerKind::Unpool:
         unpool_forward(next.data(), cur.data(), in.channels, in.height, in.width);

@@ -10,6 +10,16 @@ namespace {
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 }  // namespace
 
+float activate(float x, Activation act) {
+  switch (act) {
+    case Activation::Sigmoid: return sigmoid(x);
+    case Activation::ReLU: return x > 0.0f ? x : 0.0f;
+    case Activation::Tanh: return std::tanh(x);
+    case Activation::Identity: return x;
+  }
+  return x;
+}
+
 void conv_forward(float* out, const float* in, const float* kernels,
                   int C, int H, int W, int kh, int kw, int m) {
   const int OH = H - kh + 1, OW = W - kw + 1;
@@ -45,6 +55,24 @@ void dense_sigmoid_forward(float* out, const float* in, const float* weights,
                                 Eigen::Map<const Eigen::VectorXf>(in, k) +
                             Eigen::Map<const Eigen::VectorXf>(bias, n);
   for (int i = 0; i < n; ++i) out[i] = sigmoid(y[i]);
+}
+
+void dense_forward(float* out, const float* in, const float* weights, const float* bias,
+                   int k, int n, Activation act, float scale) {
+  for (int i = 0; i < n; ++i) {
+    float sum = bias[i];
+    for (int j = 0; j < k; ++j) sum += weights[i * k + j] * in[j];
+    out[i] = activate(scale * sum, act);
+  }
+}
+
+void dense_transposed_forward(float* out, const float* in, const float* weights,
+                              const float* bias, int n, int k, Activation act, float scale) {
+  for (int j = 0; j < k; ++j) {
+    float sum = bias[j];
+    for (int i = 0; i < n; ++i) sum += weights[i * k + j] * in[i];
+    out[j] = activate(scale * sum, act);
+  }
 }
 
 void unpool_forward(float* out, const float* in, int C, int H, int W) {

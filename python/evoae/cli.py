@@ -12,6 +12,7 @@ import numpy as np
 from . import __version__, data
 from .evolution import Evolution, Progress
 from .network import varadi_network
+from .tied_cli import add_tied_command
 
 DEFAULT_GENERATIONS = 2000
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for the result files (created if missing)")
     run.add_argument("--quiet", action="store_true", help="no progress line")
     run.set_defaults(handler=command_run)
+    add_tied_command(commands)
     return parser
 
 

@@ -12,11 +12,12 @@ namespace evoae {
 
 class Network;
 
-// Per-thread scratch memory for a forward pass of kLanes genomes: two ping-pong
-// activation buffers, and for transposed convolutions a zero-padded input and the
-// upsampled kernels of a fused unpool + conv_transpose.
+// Per-thread scratch memory for a forward pass of kLanes genomes on up to `batch` images
+// each: two ping-pong activation buffers, and for transposed convolutions a zero-padded
+// input and the upsampled kernels of a fused unpool + conv_transpose.
 struct Workspace {
-  explicit Workspace(const Network& net);
+  explicit Workspace(const Network& net, int batch = 1);
+  int batch;
   std::vector<float> a, b, padded, upsampled;
 };
 
@@ -27,10 +28,19 @@ class Network {
   // Builder calls (names as in the reference page; original names in comments).
   Network& conv(int kernel_height, int kernel_width, int multiplier);  // addConvLayer
   Network& maxpool();                                                   // addMaxPoolLayer
-  Network& dense(int units);                  // addSigmLayer: fully connected + sigmoid
+  // addSigmLayer: fully connected + activation (sigmoid by default, as the original):
+  // activation(scale * (W x + b)). scale > 0 sets the size of the weights a genome of U(-1, 1)
+  // values starts with (sqrt(6 / (inputs + units)): Glorot's uniform initialisation) and of
+  // mutation steps, as the equalized learning rate of Karras et al. (2018); 1 is the original.
+  Network& dense(int units, Activation activation = Activation::Sigmoid, float scale = 1.0f);
   Network& reshape(int height, int width, int channels);               // addReshapeLayer
   Network& unpool();                                                    // addUnpoolLayer
   Network& conv_transpose(int kernel_height, int kernel_width, int reducer);  // addTrConvLayer
+  // A dense layer whose weights are those of the dense layer layers()[source], transposed
+  // (tied: the genome holds them once, and only this layer's biases): source maps k -> n,
+  // this layer n -> k. Its input must have n values; its output is 1x1xk. The source's scale
+  // applies: activation(scale * (W^T x + c)).
+  Network& dense_tied(int source, Activation activation = Activation::Sigmoid);
 
   const std::vector<Layer>& layers() const { return layers_; }
   std::size_t num_params() const { return num_params_; }
@@ -46,6 +56,23 @@ class Network {
   const float* forward(const float* genomes, const float* image, Workspace& ws) const;
   // The same with an image of its own for each lane: images holds kLanes pointers.
   const float* forward(const float* genomes, const float* const* images, Workspace& ws) const;
+  // B images per lane with the same genomes (B <= ws.batch): images holds B * kLanes
+  // pointers, image b of lane l at images[b * kLanes + l]. Dense and tied layers read their
+  // weights once for the B images; every other layer runs image by image. Each image's
+  // result equals forward()'s bit for bit. Returns a pointer into ws to
+  // (B, output_shape().size(), kLanes) floats.
+  const float* forward_batch(const float* genomes, const float* const* images, int B,
+                             Workspace& ws) const;
+  // One genome (num_params floats) on S images (S, input size) -> out (S, output size): the
+  // genome is laid into all kLanes lanes once, then kLanes * preferred_batch() images run per
+  // forward_batch call, in parallel over `threads` (<= 0: OpenMP's default). Each image's
+  // output is what forward() gives it, bit for bit, for any thread count.
+  void forward_images(const float* genome, const float* images, std::size_t S, float* out,
+                      int threads = 0) const;
+  // Images per forward_batch call that pay: 4 when dense and tied layers do most of the
+  // multiply-adds (each load of their weights, 8 genomes wide, then serves 4 images), 1 when
+  // they do not.
+  int preferred_batch() const;
 
  private:
   void push(Layer layer);

@@ -5,6 +5,8 @@
 // one-genome twins these are tested against.
 #pragma once
 
+#include "evoae/activation.h"
+
 namespace evoae {
 
 // "Valid" cross-correlation, stride 1, channel multiplier m, then ReLU.
@@ -17,10 +19,28 @@ void conv_forward(float* out, const float* in, const float* kernels,
 // out: (C, H/2, W/2, L); in: (C, H, W, L)
 void maxpool_forward(float* out, const float* in, int C, int H, int W);
 
-// Fully connected + sigmoid: out[i] = sigmoid(sum_j weights[i][j] * in[j] + bias[i]).
+// Fully connected + sigmoid: out[i] = sigmoid(sum_j weights[i][j] * in[j] + bias[i]);
+// dense_forward with Activation::Sigmoid and one image.
 // out: (n, L); in: (k, L); weights: (n, k, L); bias: (n, L)
 void dense_sigmoid_forward(float* out, const float* in, const float* weights,
                            const float* bias, int k, int n);
+
+// Fully connected + activation over a batch of B images that share the genomes (weights are
+// read once per batch, not once per image): out[b][i] = act(scale * (sum_j weights[i][j] *
+// in[b][j] + bias[i])). Each output sums bias first, then each rounded product (never fused,
+// see mul_unfused in simd.h), j = 0, 1, ... in order: every image's result is the same for
+// any B, and with sigmoid and scale 1 (not multiplied) this is dense_sigmoid_forward.
+// out: (B, n, L); in: (B, k, L); weights: (n, k, L); bias: (n, L)
+void dense_forward(float* out, const float* in, const float* weights, const float* bias,
+                   int k, int n, Activation act, int B = 1, float scale = 1.0f);
+
+// The tied (transposed) form: the weights of a dense layer k -> n used to map n -> k,
+// out[b][j] = act(scale * (sum_i weights[i][j] * in[b][i] + bias[j])), summed bias first,
+// then i in order, products unfused.
+// out: (B, k, L); in: (B, n, L); weights: (n, k, L) as the dense layer stores them; bias: (k, L)
+void dense_transposed_forward(float* out, const float* in, const float* weights,
+                              const float* bias, int n, int k, Activation act, int B = 1,
+                              float scale = 1.0f);
 
 // Nearest-neighbour 2x upsampling: every value fills its 2x2 block.
 // out: (C, 2H, 2W, L); in: (C, H, W, L)

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "evoae/activation.h"
+
 namespace evoae {
 class Network;
 }
@@ -15,6 +17,16 @@ void conv_forward(float* out, const float* in, const float* kernels,
 void maxpool_forward(float* out, const float* in, int C, int H, int W);
 void dense_sigmoid_forward(float* out, const float* in, const float* weights,
                            const float* bias, int k, int n);
+// out[i] = act(scale * (sum_j weights[i][j] * in[j] + bias[i])), one image, one genome.
+// out: (n); in: (k); weights: (n, k); bias: (n).
+void dense_forward(float* out, const float* in, const float* weights, const float* bias,
+                   int k, int n, Activation act, float scale = 1.0f);
+// out[j] = act(scale * (sum_i weights[i][j] * in[i] + bias[j])). out: (k); in: (n);
+// weights: (n, k) of the dense layer k -> n; bias: (k).
+void dense_transposed_forward(float* out, const float* in, const float* weights,
+                              const float* bias, int n, int k, Activation act,
+                              float scale = 1.0f);
+float activate(float x, Activation act);
 void unpool_forward(float* out, const float* in, int C, int H, int W);
 void conv_transpose_forward(float* out, const float* in, const float* kernels,
                             int C, int H, int W, int kh, int kw, int r);

@@ -44,6 +44,30 @@ inline v8f vexp(v8f x) {
   return p * scale;
 }
 
+// a * b rounded to float on its own, never fused with a following addition into an FMA.
+// Sums of products built with it are the same float operations whatever the shape of the loop
+// around them: GCC fuses some accumulation loops and not others (on AMD Zen it avoids FMAs in
+// a single loop-carried chain, not in several), which would make a kernel's result depend on
+// how many outputs or images it computes at once.
+inline v8f mul_unfused(v8f a, v8f b) {
+  v8f p = a * b;
+#if defined(__FMA__) && (defined(__x86_64__) || defined(__i386__))
+  __asm__("" : "+x"(p));  // opaque to the optimiser: p must exist as a rounded value
+#endif
+  return p;
+}
+
 inline v8f vsigmoid(v8f x) { return 1.0f / (1.0f + vexp(-x)); }
+
+inline v8f vrelu(v8f x) { return vmax(x, v8f{}); }
+
+// tanh(x) = sign(x) (1 - t) / (1 + t) with t = e^(-2|x|) in (0, 1]: no overflow, absolute
+// error below 3e-7 (near 0, 1 - t loses relative but not absolute precision).
+inline v8f vtanh(v8f x) {
+  const v8f a = vmax(x, -x);
+  const v8f t = vexp(-2.0f * a);
+  const v8f y = (1.0f - t) / (1.0f + t);
+  return x < 0.0f ? -y : y;
+}
 
 }  // namespace evoae

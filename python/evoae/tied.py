@@ -1,0 +1,380 @@
+"""The genetic tied autoencoder of David & Greental ("Genetic Algorithms for Evolving Deep
+Neural Networks", GECCO 2014), trained layer by layer with evoae's evolution, and the
+classification test of its features: an SVM on the codes against PCA and raw pixels.
+
+A deep autoencoder 784-500-250-100-50 whose decoder uses the encoder's weights transposed
+(each weight stored once), trained one layer pair at a time: first 784 -> 500 with its mirror
+500 -> 784 on the images; then that layer is frozen, the codes of the images are computed and
+500 -> 250 is trained on them with its mirror; and so on. The recipe of each pair is a GA:
+fitness 1/RMSE (minimise the RMSE), uniform crossover (each weight from either parent),
+mutation setting a few weights to zero.
+
+    sizes = (784, 100, 50)
+    model = evoae.tied.train_layerwise(images, evoae.tied.TiedSettings(sizes=sizes,
+                                                                       generations=200))
+    codes = model.encode(images)             # (S, 50)
+    out = model.reconstruct(images)          # (S, 28, 28)
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from .evolution import Evolution, Progress
+from .network import Network, network_from_spec, network_spec
+
+__all__ = ["TiedSettings", "StageResult", "TiedAutoencoder", "stage_network",
+           "encoder_network", "autoencoder_network", "train_layerwise", "forward_in_chunks",
+           "split_indices", "classification_test", "RECIPE", "save_model", "load_model"]
+
+#: David & Greental's operators, as evoae.Evolution keyword arguments: the best half survive
+#: (elites), the other half are children of two of them by uniform crossover, each with a few
+#: weights set to zero; the fitness is the RMSE.
+RECIPE = {"mutation": "zero", "crossover": "uniform", "selection": "truncation",
+          "fitness": "rmse"}
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+
+
+@dataclass
+class TiedSettings:
+    """What train_layerwise does. sizes[0] is the image's pixel count (784 for 28x28)."""
+
+    sizes: Sequence[int] = (784, 500, 250, 100, 50)
+    activation: str = "relu"  # every encoder layer and the mirrors of layers 2, 3, ...
+    output_activation: str = "identity"  # the mirror of layer 1, which gives the pixels
+    # Weight scale of each dense layer (Network.dense's scale): "glorot" = sqrt(6 / (in +
+    # out)), so the U(-1, 1) genome starts as Glorot's uniform initialisation; or a number.
+    scale: str | float = "glorot"
+    population: int = 16
+    elites: int = 8  # survive unchanged (the best half); the rest are children
+    mutation_rate: float = 0.0025  # weights set to zero per child, as a fraction of the pair's
+    generations: Optional[int] = 300  # per layer pair (None: only `seconds` stops it)
+    seconds: Optional[float] = None  # per layer pair
+    seed: int = 0
+    threads: Optional[int] = None
+    # The operators of evoae.Evolution; RECIPE by default. Any of its keyword arguments
+    # (mutation, sigma, crossover, selection, truncation, fitness, ...) may be set here.
+    operators: dict = field(default_factory=lambda: dict(RECIPE))
+
+    def check(self) -> None:
+        sizes = list(self.sizes)
+        if len(sizes) < 2 or any(type(s) is not int or s < 1 for s in sizes):
+            raise ValueError(f"sizes must be two or more positive integers, got {sizes}")
+        for name in ("activation", "output_activation"):
+            if getattr(self, name) not in ACTIVATIONS:
+                raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got "
+                                 f"{getattr(self, name)!r}")
+        if not (self.scale == "glorot" or (isinstance(self.scale, (int, float))
+                                          and 0 < self.scale < math.inf)):
+            raise ValueError(f"scale must be 'glorot' or a number > 0, got {self.scale!r}")
+        # evoae evaluates 8 genomes side by side; a population or a number of children that
+        # is not a multiple of 8 makes the evaluator copy the genomes once per 8 images, which
+        # for a 784 x 500 layer pair is gigabytes.
+        if self.population < 8 or self.population % 8 or self.elites % 8:
+            raise ValueError(
+                f"population ({self.population}) and elites ({self.elites}) must be multiples "
+                "of 8 (population >= 8): evoae evaluates 8 genomes per SIMD block, and a "
+                "remainder costs a copy of every genome per 8 images (gigabytes for 784x500)")
+        if not 0 <= self.elites < self.population:
+            raise ValueError(f"elites must be in [0, population), got {self.elites}")
+        if not 0 <= self.mutation_rate <= 1:
+            raise ValueError(f"mutation_rate must be in [0, 1], got {self.mutation_rate}")
+        if self.generations is None and self.seconds is None:
+            raise ValueError("give generations or seconds (per layer pair), or it never stops")
+        if self.generations is not None and self.generations < 0:
+            raise ValueError(f"generations must be >= 0, got {self.generations}")
+        if self.seconds is not None and not self.seconds > 0:
+            raise ValueError(f"seconds must be > 0, got {self.seconds}")
+
+    def layer_scale(self, n_in: int, n_out: int) -> float:
+        return math.sqrt(6.0 / (n_in + n_out)) if self.scale == "glorot" else float(self.scale)
+
+
+def _image_shape(pixels: int, image_shape: Optional[tuple]) -> tuple:
+    if image_shape is None:
+        return (1, pixels)
+    if image_shape[0] * image_shape[1] != pixels:
+        raise ValueError(f"images of {image_shape[0]}x{image_shape[1]} have "
+                         f"{image_shape[0] * image_shape[1]} pixels, sizes[0] is {pixels}")
+    return tuple(image_shape)
+
+
+def stage_network(n_in: int, n_out: int, activation: str, decoder_activation: str,
+                  scale: float, image_shape: Optional[tuple] = None) -> Network:
+    """One layer pair as an autoencoder evoae.Evolution can train: n_in -> n_out (dense)
+    -> n_in (its tied mirror) -> back to the input's shape. Inputs are images of
+    `image_shape` (height, width), or codes as (1, n_in) images."""
+    h, w = _image_shape(n_in, image_shape)
+    net = Network(h, w).dense(n_out, activation, scale).dense_tied(1, decoder_activation)
+    return net.reshape(h, w, 1)
+
+
+def encoder_network(sizes: Sequence[int], activation: str, scales: Sequence[float],
+                    image_shape: Optional[tuple] = None) -> Network:
+    """Images -> codes: dense(sizes[1]) ... dense(sizes[-1])."""
+    net = Network(*_image_shape(sizes[0], image_shape))
+    for n_out, scale in zip(sizes[1:], scales):
+        net.dense(n_out, activation, scale)
+    return net
+
+
+def autoencoder_network(sizes: Sequence[int], activation: str, output_activation: str,
+                        scales: Sequence[float], image_shape: Optional[tuple] = None) -> Network:
+    """The whole tied autoencoder: the encoder, then the mirror of each of its layers from the
+    last to the first (dense_tied), then a reshape to the image. Genome: every encoder layer's
+    weights and biases, then the mirrors' biases, last layer's mirror first."""
+    net = encoder_network(sizes, activation, scales, image_shape)
+    layers = len(sizes) - 1
+    for i in range(layers, 0, -1):
+        net.dense_tied(i, output_activation if i == 1 else activation)
+    return net.reshape(*_image_shape(sizes[0], image_shape), 1)
+
+
+def forward_in_chunks(net: Network, genome: np.ndarray, inputs: np.ndarray,
+                      threads: Optional[int] = None, chunk: int = 256) -> np.ndarray:
+    """net.forward over `inputs` in chunks: the evaluator packs one genome copy per 8 images
+    of a single-genome call, so a chunk bounds the memory (256 images of a 784x500 layer:
+    0.4 GB) without costing speed."""
+    outs = [net.forward(genome, inputs[i:i + chunk], threads=threads or 0)
+            for i in range(0, len(inputs), chunk)]
+    return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
+
+
+@dataclass
+class StageResult:
+    """One trained layer pair."""
+
+    n_in: int
+    n_out: int
+    genome: np.ndarray  # the pair's best genome: weights (n_out, n_in), biases, mirror biases
+    history: np.ndarray  # best fitness (RMSE) after each generation
+    generations: int
+    rmse: float  # RMSE of the pair's reconstruction of its inputs (images or codes)
+    seconds: float
+    mutations: int  # weights changed per child
+    settings: dict  # the Evolution's resolved settings
+
+    def summary(self) -> dict:
+        return {"layer": f"{self.n_in}->{self.n_out}", "generations": self.generations,
+                "rmse": self.rmse, "initial_rmse": float(self.history[0]),
+                "seconds": self.seconds, "mutations_per_child": self.mutations,
+                "parameters": int(self.genome.size)}
+
+
+@dataclass
+class TiedAutoencoder:
+    """The trained stack: one StageResult per layer pair, and the networks built from it."""
+
+    sizes: tuple
+    activation: str
+    output_activation: str
+    scales: tuple
+    stages: list
+    image_shape: Optional[tuple] = None
+
+    def encoder(self) -> Network:
+        return encoder_network(self.sizes, self.activation, self.scales, self.image_shape)
+
+    def network(self) -> Network:
+        return autoencoder_network(self.sizes, self.activation, self.output_activation,
+                                   self.scales, self.image_shape)
+
+    def encoder_genome(self) -> np.ndarray:
+        """Every layer's weights and biases, layer 1 first."""
+        return np.concatenate([_split_stage(s)[0] for s in self.stages]).astype(np.float32)
+
+    def genome(self) -> np.ndarray:
+        """The genome of network(): the encoder's, then the mirrors' biases, last first."""
+        mirrors = [_split_stage(s)[1] for s in reversed(self.stages)]
+        return np.concatenate([self.encoder_genome(), *mirrors]).astype(np.float32)
+
+    def encode(self, images: np.ndarray, threads: Optional[int] = None) -> np.ndarray:
+        """Codes of images (S, H, W): float32 (S, sizes[-1])."""
+        images = _as_images(images, self.sizes[0], self.image_shape)
+        codes = forward_in_chunks(self.encoder(), self.encoder_genome(), images, threads)
+        return codes.reshape(len(images), self.sizes[-1])
+
+    def reconstruct(self, images: np.ndarray, threads: Optional[int] = None) -> np.ndarray:
+        """The whole autoencoder's outputs for images (S, H, W)."""
+        images = _as_images(images, self.sizes[0], self.image_shape)
+        return forward_in_chunks(self.network(), self.genome(), images, threads)
+
+
+def _split_stage(stage: StageResult) -> tuple:
+    """(weights and biases of the dense layer, biases of its mirror)."""
+    dense = stage.n_in * stage.n_out + stage.n_out
+    return stage.genome[:dense], stage.genome[dense:]
+
+
+def _as_images(x: np.ndarray, pixels: int, image_shape: Optional[tuple]) -> np.ndarray:
+    h, w = _image_shape(pixels, image_shape)
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim < 2 or x[0].size != pixels:
+        raise ValueError(f"expected images of {pixels} values each, got shape {x.shape}")
+    return np.ascontiguousarray(x.reshape(len(x), h, w))
+
+
+def _evolution_accepts_operators() -> bool:
+    return "crossover" in inspect.signature(Evolution.__init__).parameters
+
+
+def train_layerwise(images: np.ndarray, settings: TiedSettings,
+                    callback: Optional[Callable[[int, Progress], None]] = None,
+                    stage_callback: Optional[Callable[[int, StageResult], None]] = None,
+                    ) -> TiedAutoencoder:
+    """Train the tied autoencoder on scaled images (S, H, W) one layer pair at a time.
+
+    Pair k is trained on the codes of layer k-1 (the images for k = 1) computed with the
+    layers already trained, which are frozen: they are not in pair k's genome at all. Each
+    pair is an evoae.Evolution of stage_network() with settings.operators. callback(k,
+    progress) is called a few times a second; stage_callback(k, result) after each pair."""
+    settings.check()
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 3 or images[0].size != settings.sizes[0]:
+        raise ValueError(f"images must be (S, H, W) with H*W = sizes[0] = {settings.sizes[0]}, "
+                         f"got shape {images.shape}")
+    if images.dtype == np.uint8:
+        raise ValueError("images are uint8: scale them first with evoae.data.scale(images)")
+    if not _evolution_accepts_operators():
+        raise RuntimeError("this evoae.Evolution has no operators (mutation, crossover, "
+                           "selection, fitness keywords): the tied recipe needs them")
+    sizes = tuple(settings.sizes)
+    image_shape = images.shape[1:]
+    scales = tuple(settings.layer_scale(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+    stages: list = []
+    inputs = images
+    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        start = time.perf_counter()
+        net = stage_network(n_in, n_out, settings.activation,
+                            settings.output_activation if k == 1 else settings.activation,
+                            scales[k - 1], image_shape if k == 1 else None)
+        mutations = max(1, round(settings.mutation_rate * net.num_params))
+        operators = dict(settings.operators)
+        if operators.get("selection") == "truncation":
+            operators.setdefault("truncation", settings.elites)
+        evolution = Evolution(net, inputs, population=settings.population,
+                              mutations=mutations, seed=settings.seed + 1000 * k,
+                              threads=settings.threads, elites=settings.elites, **operators)
+        evolution.run(generations=settings.generations, seconds=settings.seconds,
+                      callback=(lambda p, k=k: callback(k, p)) if callback else None)
+        genome = evolution.best_genome.copy()
+        outputs = forward_in_chunks(net, genome, inputs, settings.threads)
+        rmse = float(np.sqrt(np.mean((outputs - inputs) ** 2, dtype=np.float64)))
+        result = StageResult(n_in, n_out, genome, np.asarray(evolution.history, float),
+                             evolution.generation, rmse, time.perf_counter() - start,
+                             mutations, dict(evolution.settings))
+        stages.append(result)
+        if stage_callback:
+            stage_callback(k, result)
+        if k < len(sizes) - 1:  # the codes of this layer, frozen from now on
+            encoder = Network(*inputs.shape[1:]).dense(n_out, settings.activation, scales[k - 1])
+            codes = forward_in_chunks(encoder, _split_stage(result)[0], inputs, settings.threads)
+            inputs = np.ascontiguousarray(codes.reshape(len(inputs), 1, n_out))
+    return TiedAutoencoder(sizes, settings.activation, settings.output_activation, scales,
+                           stages, tuple(image_shape))
+
+
+# -- evaluation ------------------------------------------------------------------------------
+
+def split_indices(n: int, train: int, held_out: int, seed: int) -> tuple:
+    """Disjoint random index sets (train, held_out) of 0..n-1, fixed by the seed."""
+    if train < 1 or held_out < 1 or train + held_out > n:
+        raise ValueError(f"train ({train}) + held-out ({held_out}) images must be at most the "
+                         f"{n} there are, each at least 1")
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[:train]), np.sort(order[train:train + held_out])
+
+
+def _svm_accuracy(train_x, train_y, test_x, test_y, svm: dict) -> tuple:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    start = time.perf_counter()
+    model = SVC(kernel=svm.get("kernel", "rbf"), C=svm.get("C", 1.0),
+                gamma=svm.get("gamma", "scale"))
+    if svm.get("standardize", False):
+        model = make_pipeline(StandardScaler(), model)
+    model.fit(train_x, train_y)
+    accuracy = float(np.mean(model.predict(test_x) == test_y))
+    return accuracy, time.perf_counter() - start
+
+
+def classification_test(model: TiedAutoencoder, images: np.ndarray, labels: np.ndarray,
+                        train: np.ndarray, held_out: np.ndarray, svm: Optional[dict] = None,
+                        threads: Optional[int] = None, seed: int = 0) -> dict:
+    """The same SVM (scikit-learn SVC, RBF kernel by default) fitted on the training images'
+    features and scored on the held-out images, for three kinds of feature: the evolved
+    codes, PCA with as many components (fitted on the training images), and the raw scaled
+    pixels. Also the reconstruction RMSE of the held-out images, the autoencoder's and PCA's.
+    Returns a dict of the numbers and the seconds each took."""
+    from sklearn.decomposition import PCA
+
+    svm = dict(svm or {})
+    flat = images.reshape(len(images), -1).astype(np.float32)
+    k = model.sizes[-1]
+    timings = {}
+    start = time.perf_counter()
+    codes = model.encode(images, threads)
+    recon = model.reconstruct(images[held_out], threads)
+    timings["encode"] = time.perf_counter() - start
+    rmse = float(np.sqrt(np.mean((recon.reshape(len(held_out), -1) - flat[held_out]) ** 2,
+                                 dtype=np.float64)))
+    start = time.perf_counter()
+    pca = PCA(n_components=min(k, len(train), flat.shape[1]), random_state=seed).fit(flat[train])
+    pca_features = pca.transform(flat)
+    pca_recon = pca.inverse_transform(pca_features[held_out])
+    timings["pca"] = time.perf_counter() - start
+    pca_rmse = float(np.sqrt(np.mean((pca_recon - flat[held_out]) ** 2, dtype=np.float64)))
+    mean_rmse = float(np.sqrt(np.mean((flat[train].mean(0) - flat[held_out]) ** 2,
+                                      dtype=np.float64)))
+    results = {}
+    for name, features in (("svm", codes), ("pca_svm", pca_features), ("pixels_svm", flat)):
+        accuracy, seconds = _svm_accuracy(features[train], labels[train], features[held_out],
+                                          labels[held_out], svm)
+        results[f"{name}_accuracy"] = accuracy
+        timings[name] = seconds
+    dead = int(np.sum(np.all(codes[train] == 0, axis=0)))
+    return {**results, "rmse": rmse, "pca_rmse": pca_rmse, "mean_image_rmse": mean_rmse,
+            "code_size": k, "constant_zero_code_units": dead,
+            "reconstructions": recon, "pca_reconstructions": pca_recon.reshape(recon.shape),
+            "seconds": timings}
+
+
+# -- saving ----------------------------------------------------------------------------------
+
+def save_model(path: str | os.PathLike, model: TiedAutoencoder, settings: dict) -> None:
+    """The whole autoencoder (network description + genome) and each pair's history, .npz."""
+    np.savez_compressed(
+        path, network=np.array(network_spec(model.network())), genome=model.genome(),
+        sizes=np.array(model.sizes), settings=np.array(json.dumps(settings)),
+        **{f"history_{k}": s.history for k, s in enumerate(model.stages, start=1)})
+
+
+def load_model(path: str | os.PathLike) -> tuple:
+    """(network, genome, settings) from save_model's file."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            network = network_from_spec(str(f["network"]))
+            genome = f["genome"].astype(np.float32)
+            settings = json.loads(str(f["settings"]))
+    except (KeyError, OSError, EOFError) as e:
+        raise ValueError(f"{path}: not an evoae tied model file ({e})") from e
+    if genome.shape != (network.num_params,):
+        raise ValueError(f"{path}: genome has shape {genome.shape}, the network needs "
+                         f"({network.num_params},)")
+    return network, genome, settings
+
+
+def settings_dict(settings: TiedSettings) -> dict:
+    d = asdict(settings)
+    d["sizes"] = list(settings.sizes)
+    return d

@@ -1,0 +1,264 @@
+"""`evoae tied`: the genetic tied autoencoder of David & Greental (2014) trained layer by
+layer on MNIST test images, and the SVM test of its codes against PCA and raw pixels.
+add_tied_command() registers it with the evoae command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, data
+from .tied import (RECIPE, TiedSettings, classification_test, save_model, settings_dict,
+                   split_indices, train_layerwise)
+
+__all__ = ["add_tied_command", "command_tied", "FULL", "QUICK"]
+
+# The recipe's sizes and how much of the data each run uses; --quick is a smaller network
+# on fewer images that finishes in a few minutes on two cores.
+FULL = {"sizes": "784,500,250,100,50", "fit_images": 500, "train": 8000, "held_out": 2000,
+        "generations": 400}
+QUICK = {"sizes": "784,128,32", "fit_images": 300, "train": 2000, "held_out": 1000,
+         "generations": 600}
+
+
+def _sizes(text: str) -> tuple:
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"need at least two sizes >= 1, got {text!r}")
+    return sizes
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def _scale(text: str):
+    return "glorot" if text == "glorot" else _positive_float(text)
+
+
+def add_tied_command(commands) -> argparse.ArgumentParser:
+    """Adds `evoae tied` to the subparsers `commands` of the evoae command line."""
+    from . import evolution
+
+    # The names of the toolkit's operators (None: an evoae without them accepts any name).
+    names = getattr(evolution, "OPERATORS", {})
+    tied = commands.add_parser(
+        "tied",
+        help="the genetic tied autoencoder (David & Greental 2014) and an SVM test of its codes",
+        description=(
+            "Train a tied autoencoder (the decoder uses the encoder's weights transposed) "
+            "layer by layer by evolution - fitness 1/RMSE, uniform crossover, mutation "
+            "setting a few weights to zero - on MNIST images (--data, --labels: the test "
+            "set's IDX files), then fit the same SVM on its codes, on PCA features of the "
+            "same size and on raw pixels of a training part, and score each on a held-out "
+            "part. Writes report.json, reconstructions.png and tied-model.npz to --out. "
+            f"Sizes and data default to the recipe ({FULL['sizes']}); --quick runs "
+            f"{QUICK['sizes']} on fewer images in a few minutes."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    tied.add_argument("--data", type=Path, default=None, metavar="IMAGES",
+                      help="IDX file of 28x28 images, e.g. t10k-images-idx3-ubyte.gz (required)")
+    tied.add_argument("--labels", type=Path, default=None, metavar="LABELS",
+                      help="IDX file of their labels, e.g. t10k-labels-idx1-ubyte.gz (required)")
+    tied.add_argument("--out", type=Path, default=Path("evoae-tied"),
+                      help="folder for report.json, reconstructions.png, tied-model.npz")
+    tied.add_argument("--quick", action="store_true",
+                      help=f"a small run: sizes {QUICK['sizes']}, {QUICK['fit_images']} images "
+                           f"for the fitness, {QUICK['train']} + {QUICK['held_out']} for the "
+                           f"SVM, {QUICK['generations']} generations per layer pair (options "
+                           "given explicitly still apply)")
+    tied.add_argument("--sizes", type=_sizes, default=None,
+                      help=f"layer sizes from the pixels to the code (default {FULL['sizes']})")
+    tied.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "identity"),
+                      default="relu", help="of every encoder layer and the inner mirrors")
+    tied.add_argument("--output-activation", choices=("identity", "sigmoid", "relu", "tanh"),
+                      default="identity", help="of the first layer's mirror (the pixels)")
+    tied.add_argument("--scale", type=_scale, default="glorot",
+                      help="weight scale of each layer: glorot = sqrt(6/(in+out)), so the "
+                           "U(-1,1) genome starts Glorot-uniform; or a number")
+    tied.add_argument("--fit-images", type=_int_at_least(1), default=None,
+                      help=f"training images the fitness uses (default {FULL['fit_images']})")
+    tied.add_argument("--train", type=_int_at_least(1), default=None,
+                      help=f"images the SVM and PCA are fitted on (default {FULL['train']})")
+    tied.add_argument("--held-out", type=_int_at_least(1), default=None,
+                      help=f"images they are scored on (default {FULL['held_out']})")
+    evo = tied.add_argument_group("evolution of each layer pair (the recipe by default)")
+    evo.add_argument("--population", type=_int_at_least(8), default=16,
+                     help="agents (a multiple of 8)")
+    evo.add_argument("--elites", type=_int_at_least(0), default=8,
+                     help="best agents kept unchanged and used as parents (a multiple of 8)")
+    evo.add_argument("--mutation-rate", type=float, default=0.0025,
+                     help="weights mutated per child, as a fraction of the pair's parameters")
+    evo.add_argument("--generations", type=_int_at_least(0), default=None,
+                     help=f"per layer pair (default {FULL['generations']})")
+    evo.add_argument("--seconds", type=_positive_float, default=None,
+                     help="time limit per layer pair (with --generations: whichever first)")
+    evo.add_argument("--mutation", choices=names.get("mutation"), default=RECIPE["mutation"])
+    evo.add_argument("--sigma", type=_positive_float, default=None,
+                     help="step size of the mutations that have one")
+    evo.add_argument("--crossover", choices=names.get("crossover"),
+                     default=RECIPE["crossover"])
+    evo.add_argument("--selection", choices=names.get("selection"),
+                     default=RECIPE["selection"])
+    evo.add_argument("--fitness", choices=names.get("fitness"), default=RECIPE["fitness"])
+    tied.add_argument("--svm-c", type=_positive_float, default=1.0,
+                      help="the SVM's C (RBF kernel, gamma 'scale')")
+    tied.add_argument("--standardize", action="store_true",
+                      help="standardise every feature before the SVM (all three kinds)")
+    tied.add_argument("--seed", type=_int_at_least(0), default=0,
+                      help="seed of the split and of the evolution")
+    tied.add_argument("--threads", type=_int_at_least(1), default=None,
+                      help="OpenMP threads (default: all cores)")
+    tied.add_argument("--quiet", action="store_true", help="no progress lines")
+    tied.set_defaults(handler=command_tied)
+    return tied
+
+
+def _load(args) -> tuple:
+    if args.data is None or args.labels is None:
+        raise ValueError("evoae tied needs MNIST images and labels: --data "
+                         "t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz (the "
+                         "package ships only ten digits)")
+    images, labels = data.load_idx(args.data), data.load_idx(args.labels)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{args.data}: expected 28x28 images, the file holds an array of "
+                         f"shape {images.shape}")
+    if labels.shape != (len(images),):
+        raise ValueError(f"{args.labels}: expected {len(images)} labels, the file holds an "
+                         f"array of shape {labels.shape}")
+    return data.scale(images), labels
+
+
+def _save_pictures(path: Path, targets, outputs, pca, title: str) -> None:
+    from .pictures import plt  # matplotlib with the Agg backend
+
+    rows = (("target", targets), ("evolved", outputs), ("PCA", pca))
+    n = len(targets)
+    fig, axes = plt.subplots(3, n, figsize=(1.1 * n + 0.6, 3.8), squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for i in range(n):
+            ax = axes[r][i]
+            ax.imshow(np.clip(images[i], 0, 1), cmap="gray", vmin=0, vmax=1,
+                      interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r][0].set_ylabel(label)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def command_tied(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    preset = QUICK if args.quick else FULL
+    sizes = args.sizes or _sizes(preset["sizes"])
+    fit_images = args.fit_images or preset["fit_images"]
+    n_train = args.train or preset["train"]
+    n_held_out = args.held_out or preset["held_out"]
+    generations = args.generations
+    if generations is None and args.seconds is None:
+        generations = preset["generations"]
+    if sizes[0] != 784:
+        raise ValueError(f"--sizes must start with 784 (28x28 pixels), got {sizes[0]}")
+    if fit_images > n_train:
+        raise ValueError(f"--fit-images {fit_images} is more than the {n_train} training images")
+    images, labels = _load(args)
+    train, held_out = split_indices(len(images), n_train, n_held_out, args.seed)
+    operators = {"mutation": args.mutation, "crossover": args.crossover,
+                 "selection": args.selection, "fitness": args.fitness}
+    if args.sigma is not None:
+        operators["sigma"] = args.sigma
+    settings = TiedSettings(sizes=sizes, activation=args.activation,
+                            output_activation=args.output_activation, scale=args.scale,
+                            population=args.population, elites=args.elites,
+                            mutation_rate=args.mutation_rate, generations=generations,
+                            seconds=args.seconds, seed=args.seed, threads=args.threads,
+                            operators=operators)
+    settings.check()
+    # The fitness images: the first of the (shuffled) training part.
+    order = np.random.default_rng(args.seed).permutation(train)
+    fit = images[np.sort(order[:fit_images])]
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = (lambda *a: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
+    log(f"evoae {__version__} tied: sizes {'-'.join(map(str, sizes))}, {fit_images} fitness "
+        f"images, population {settings.population} ({settings.elites} elites), operators "
+        f"{operators}, {generations or '-'} generations / {args.seconds or '-'} s per pair")
+
+    last = {"t": 0.0}
+
+    def progress(k, p) -> None:
+        if p.elapsed - last["t"] >= 5.0 or p.elapsed < last["t"]:
+            last["t"] = p.elapsed
+            log(f"  pair {k}: generation {p.generation:>6}  best RMSE {p.best_error:.5f}  "
+                f"{p.evals_per_second:>9,.0f} evals/s  {p.elapsed:6.1f} s")
+
+    def stage_done(k, s) -> None:
+        last["t"] = 0.0
+        log(f"pair {k} ({s.n_in}->{s.n_out}): {s.generations} generations, RMSE "
+            f"{s.history[0]:.5f} -> {s.rmse:.5f}, {s.seconds:.1f} s")
+
+    model = train_layerwise(fit, settings, None if args.quiet else progress, stage_done)
+    training_seconds = time.perf_counter() - started
+    log("classification test: SVM on the codes, on PCA features, on pixels ...")
+    svm = {"kernel": "rbf", "C": args.svm_c, "gamma": "scale", "standardize": args.standardize}
+    test = classification_test(model, images, labels, train, held_out, svm, args.threads,
+                               args.seed)
+    recon, pca_recon = test.pop("reconstructions"), test.pop("pca_reconstructions")
+    seconds = time.perf_counter() - started
+    report = {
+        "svm_accuracy": test["svm_accuracy"],
+        "pca_svm_accuracy": test["pca_svm_accuracy"],
+        "pixels_svm_accuracy": test["pixels_svm_accuracy"],
+        "rmse": test["rmse"],
+        "pca_rmse": test["pca_rmse"],
+        "mean_image_rmse": test["mean_image_rmse"],
+        "code_size": test["code_size"],
+        "constant_zero_code_units": test["constant_zero_code_units"],
+        "stages": [s.summary() for s in model.stages],
+        "seconds": seconds,
+        "seconds_detail": {"training": training_seconds, **test["seconds"]},
+        "settings": {
+            **settings_dict(settings),
+            "quick": args.quick, "fit_images": fit_images, "train_images": n_train,
+            "held_out_images": n_held_out, "data": str(args.data), "labels": str(args.labels),
+            "pixel_scale": "x/255*0.8 + 0.1", "svm": svm,
+            "evolution": [s.settings for s in model.stages],
+            "evoae_version": __version__,
+        },
+        "notes": ("rmse: the whole autoencoder's reconstruction of the held-out images, in "
+                  "the scaled pixel units [0.1, 0.9]; pca_rmse: PCA with code_size "
+                  "components; mean_image_rmse: predicting the training images' mean"),
+    }
+    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    save_model(args.out / "tied-model.npz", model, report["settings"])
+    show = held_out[:10]
+    _save_pictures(args.out / "reconstructions.png", images[show], recon[:10],
+                   pca_recon[:10],
+                   f"held-out images; evolved tied AE {'-'.join(map(str, sizes))} RMSE "
+                   f"{test['rmse']:.4f}, PCA({test['code_size']}) RMSE {test['pca_rmse']:.4f}")
+    print(f"SVM accuracy on held-out images: evolved codes {report['svm_accuracy']:.4f}, "
+          f"PCA {report['pca_svm_accuracy']:.4f}, pixels {report['pixels_svm_accuracy']:.4f}; "
+          f"reconstruction RMSE {report['rmse']:.4f} (PCA {report['pca_rmse']:.4f}, mean "
+          f"image {report['mean_image_rmse']:.4f}); {seconds:.0f} s; wrote {args.out}/"
+          "{report.json, reconstructions.png, tied-model.npz}", file=sys.stderr)
+    return 0
