@@ -1,6 +1,8 @@
 // SplitMix64 (Steele, Lea, Flood 2014) used both to mix the stream key and as the generator.
 #include "evoae/rng.h"
 
+#include <cmath>
+
 namespace evoae {
 namespace {
 
@@ -31,6 +33,23 @@ float Rng::uniform_pm1() {
 std::size_t Rng::index(std::size_t bound) {
   // Multiply-shift (Lemire): bias below bound / 2^32, negligible for genome sizes.
   return static_cast<std::size_t>(((next() >> 32) * static_cast<std::uint64_t>(bound)) >> 32);
+}
+
+double Rng::uniform01() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+void Rng::normal_pair(float& z0, float& z1) {
+  const double u1 = 1.0 - uniform01();  // in (0, 1]: log is finite
+  const double u2 = uniform01();
+  const double r = std::sqrt(-2.0 * std::log(u1));
+  const double angle = 6.283185307179586 * u2;
+  z0 = static_cast<float>(r * std::cos(angle));
+  z1 = static_cast<float>(r * std::sin(angle));
+}
+
+float Rng::normal() {
+  float z0, z1;
+  normal_pair(z0, z1);
+  return z0;
 }
 
 }  // namespace evoae

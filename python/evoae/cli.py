@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,13 @@ import numpy as np
 from . import __version__, data
 from .evolution import Evolution, Progress
 from .network import varadi_network
+from .compare import add_compare_command
+from .run_options import (CHECKPOINT_NAME, add_run_options, deferred_interrupts, describe,
+                          load_images, run_callback, start_evolution)
 from .tied_cli import add_tied_command
 
 DEFAULT_GENERATIONS = 2000
+RECONSTRUCTIONS_SHOWN = 10  # images in reconstructions.png (the first ones)
 
 
 def _positive_int(text: str) -> int:
@@ -54,15 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
             "the original loop: each generation the best agent is copied into all, and "
             "MUTATIONS shared indices get U(-1, 1) added in every agent but the best. Stops at "
             f"the first of --generations, --seconds, --target (default: {DEFAULT_GENERATIONS} "
-            "generations). Writes result.npz, reconstructions.png, error_curve.png and "
-            "settings.json to --out."
+            "generations). Writes result.npz, reconstructions.png, error_curve.png, "
+            "settings.json and checkpoint.npz (to --resume from) to --out, also on Ctrl-C. "
+            "Other operators (mutation, step-size control, crossover, selection, elites, "
+            "fitness), mini-batches, patience and checkpoints: see the groups of options below."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     run.add_argument("--population", type=_positive_int, default=20,
                      help="number of agents (genomes) per generation")
     run.add_argument("--mutations", type=_non_negative_int, default=10,
-                     help="parameter indices mutated per generation (shared by all agents)")
+                     help="k: parameter positions mutated per child (with --mutation "
+                          "original, drawn once per generation and shared by all children)")
     run.add_argument("--generations", type=_non_negative_int, default=None,
                      help="stop after this many generations")
     run.add_argument("--seconds", type=_positive_float, default=None,
@@ -71,45 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop when the best mean |error| per pixel is at or below this")
     run.add_argument("--seed", type=_non_negative_int, default=0,
                      help="random seed; the same seed gives the same run on any thread count")
-    run.add_argument("--samples", type=_positive_int, default=10,
-                     help="number of images: digits 0..N-1 of the ten digits, or the first N "
-                          "images of --data")
+    run.add_argument("--samples", type=_positive_int, default=None,
+                     help="number of images: digits 0..N-1 of the ten digits (default 10), or "
+                          "the first N images of --data (default: all of them)")
     run.add_argument("--data", type=Path, default=None,
                      help="an IDX image file (raw or .gz) of 28x28 images to use instead of "
-                          "the built-in ten digits")
+                          "the built-in ten digits, e.g. the 10,000 of the MNIST test set "
+                          "t10k-images-idx3-ubyte.gz")
     run.add_argument("--threads", type=_positive_int, default=None,
                      help="OpenMP threads (default: all cores, or OMP_NUM_THREADS)")
     run.add_argument("--out", type=Path, default=Path("evoae-out"),
                      help="folder for the result files (created if missing)")
     run.add_argument("--quiet", action="store_true", help="no progress line")
+    add_run_options(run)
     run.set_defaults(handler=command_run)
     add_tied_command(commands)
+
+    add_compare_command(commands)
     return parser
 
-
-def load_images(args: argparse.Namespace) -> np.ndarray:
-    """The uint8 images the run uses, (samples, 28, 28)."""
-    if args.data is None:
-        images = data.ten_digits()
-        if args.samples > len(images):
-            raise ValueError(f"--samples {args.samples}: the built-in data has "
-                             f"{len(images)} digits; use --data for more")
-    else:
-        images = data.load_idx(args.data)
-        if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise ValueError(f"{args.data}: expected 28x28 images, the file holds an array "
-                             f"of shape {images.shape}")
-        if args.samples > len(images):
-            raise ValueError(f"--samples {args.samples}: {args.data} has {len(images)} images")
-    return images[: args.samples]
 
 
 class ProgressLine:
     """One status line, rewritten in place on a terminal, printed every few seconds otherwise."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = sys.stderr if stream is None else stream  # the one current now
+        self.tty = self.stream.isatty()
         self.last = 0.0
 
     def __call__(self, p: Progress) -> None:
@@ -132,58 +128,86 @@ def command_run(args: argparse.Namespace) -> int:
     from .pictures import save_error_curve, save_reconstructions
     from .results import save_result
 
-    images = data.scale(load_images(args))
     net = varadi_network()
+    evolution, images, source = start_evolution(args, net)
     generations = args.generations
-    if generations is None and args.seconds is None and args.target is None:
+    if (generations is None and args.seconds is None and args.target is None
+            and args.patience is None):
         generations = DEFAULT_GENERATIONS
     args.out.mkdir(parents=True, exist_ok=True)
-    evolution = Evolution(net, images, population=args.population, mutations=args.mutations,
-                          seed=args.seed, threads=args.threads)
+    checkpoint = args.out / CHECKPOINT_NAME
+    started, seconds_before = time.perf_counter(), source["seconds"]
+
+    def extra() -> dict:  # kept in the checkpoint: where the images came from, time so far
+        return {"cli": dict(source, seconds=seconds_before + time.perf_counter() - started)}
+
     baseline = float(np.abs(images - np.median(images, axis=0)).mean())
+    s = evolution.settings
+    resumed = f", resumed at generation {evolution.generation}" if args.resume else ""
     print(f"evoae {__version__}: {net.num_params} parameters, {len(images)} images, "
-          f"population {args.population}, {args.mutations} mutations, seed {args.seed}",
-          file=sys.stderr)
+          f"population {s['population']}, {s['mutations']} mutations, seed {s['seed']}"
+          f"{resumed}; {describe(evolution)}", file=sys.stderr)
     line = ProgressLine()
-    interrupted = False
+    interrupted, final = False, None
     try:
-        final = evolution.run(generations=generations, seconds=args.seconds, target=args.target,
-                              callback=None if args.quiet else line)
-    except KeyboardInterrupt:
+        final = evolution.run(generations=generations, seconds=args.seconds,
+                              target=args.target, callback=None if args.quiet else line,
+                              patience=args.patience,
+                              checkpoint=checkpoint if args.checkpoint_every else None,
+                              checkpoint_every=args.checkpoint_every,
+                              checkpoint_extra=extra)
+    except KeyboardInterrupt:  # the generation running has finished: write everything
         interrupted = True
     line.close()
 
-    settings = {
-        "evoae_version": __version__,
-        "network": "varadi",
-        "population": args.population,
-        "mutations": args.mutations,
-        "seed": args.seed,
-        "samples": len(images),
-        "data": str(args.data) if args.data else "ten digits (built in)",
-        "threads": args.threads,
-        "stop": {"generations": generations, "seconds": args.seconds, "target": args.target},
-        "interrupted": interrupted,
-        "generations_done": evolution.generation,
-        "best_error": evolution.best_error,
-        "best_mae": evolution.best_mae,
-        "median_image_mae": baseline,
-    }
-    if not interrupted:
-        settings["evals_per_second"] = final.evals_per_second
-        settings["seconds"] = final.elapsed
-    save_result(args.out / "result.npz", evolution, settings)
-    pixels = len(images) * images[0].size
-    save_error_curve(args.out / "error_curve.png", evolution.history / pixels,
-                     {"median image": baseline})
-    save_reconstructions(args.out / "reconstructions.png", images, evolution.reconstructions(),
-                         title=f"generation {evolution.generation}, "
-                               f"MAE {evolution.best_mae:.4f}")
-    (args.out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n")
-    print(f"{'interrupted' if interrupted else 'done'}: generation {evolution.generation}, "
-          f"best MAE {evolution.best_mae:.5f} (median image: {baseline:.5f}); "
-          f"wrote {args.out}{os.sep}{{result.npz, reconstructions.png, error_curve.png, "
-          f"settings.json}}", file=sys.stderr)
+    with deferred_interrupts():
+        if s["batch"]:  # the honest number: the best agent on all images
+            full = evolution.evaluate_best_on_all_images()
+            best_error, best_mae = full.error, full.mae
+        else:
+            best_error, best_mae = evolution.best_error, evolution.best_mae
+        settings = {
+            "evoae_version": __version__,
+            "network": "varadi",
+            "population": s["population"],
+            "mutations": s["mutations"],
+            "seed": s["seed"],
+            "samples": len(images),
+            "data": source.get("data") or "ten digits (built in)",
+            "threads": args.threads,
+            "operators": s,
+            "stop": {"generations": generations, "seconds": args.seconds,
+                     "target": args.target, "patience": args.patience},
+            "stop_reason": "interrupted" if interrupted else evolution.stop_reason,
+            "interrupted": interrupted,
+            "resumed_from": str(args.resume) if args.resume else None,
+            "generations_done": evolution.generation,
+            "best_error": best_error,
+            "best_mae": best_mae,
+            "median_image_mae": baseline,
+        }
+        if s["batch"]:
+            settings["batch_best_mae"] = evolution.best_mae
+        if final is not None and not interrupted:
+            settings["evals_per_second"] = final.evals_per_second
+            settings["seconds"] = final.elapsed
+        save_result(args.out / "result.npz", evolution, settings)
+        evolution.save(checkpoint, extra())
+        if s["fitness"] == "sae":
+            pixels = evolution.images_per_generation * images[0].size
+            save_error_curve(args.out / "error_curve.png", evolution.history / pixels,
+                             {"median image": baseline})
+        else:  # the curve of the fitness itself
+            save_error_curve(args.out / "error_curve.png", evolution.history)
+        shown = images[:RECONSTRUCTIONS_SHOWN]  # a picture of 10,000 would take minutes
+        save_reconstructions(args.out / "reconstructions.png", shown,
+                             net.forward(evolution.best_genome, shown),
+                             title=f"generation {evolution.generation}, MAE {best_mae:.4f}")
+        (args.out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n")
+    print(f"{'interrupted' if interrupted else 'done'} ({settings['stop_reason']}): "
+          f"generation {evolution.generation}, best MAE {best_mae:.5f} (median image: "
+          f"{baseline:.5f}); wrote {args.out}{os.sep}{{result.npz, reconstructions.png, "
+          f"error_curve.png, settings.json, {CHECKPOINT_NAME}}}", file=sys.stderr)
     return 130 if interrupted else 0
 
 

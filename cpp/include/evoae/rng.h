@@ -7,7 +7,17 @@
 
 namespace evoae {
 
-enum class RngPurpose : std::uint64_t { Init = 1, MutationIndices = 2, MutationValues = 3 };
+// One stream per (seed, purpose, generation, agent). Init .. MutationValues are the original
+// loop's; the others serve the operators of operators.h.
+enum class RngPurpose : std::uint64_t {
+  Init = 1,
+  MutationIndices = 2,  // the original's shared indices: agent 0 of each generation
+  MutationValues = 3,   // per child: its mutation (indices too, for per-agent operators)
+  Selection = 4,        // per child: which parent(s)
+  Crossover = 5,        // per child: which parent each weight or layer comes from
+  StepSize = 6,         // per child: the log-normal factor of a self-adaptive sigma
+  Batch = 7,            // per generation: the images of a mini-batch
+};
 
 class Rng {
  public:
@@ -16,6 +26,11 @@ class Rng {
   std::uint64_t next();                  // SplitMix64
   float uniform_pm1();                   // uniform in [-1, 1), 24-bit resolution
   std::size_t index(std::size_t bound);  // uniform in [0, bound)
+  double uniform01();                    // uniform in [0, 1), 53-bit resolution
+  // Standard normal N(0, 1) (Box-Muller); normal_pair gives two independent values from one
+  // pair of uniforms, normal() the first of a pair.
+  void normal_pair(float& z0, float& z1);
+  float normal();
 
  private:
   std::uint64_t state_;

@@ -1,0 +1,275 @@
+"""`evoae compare`: several operator settings, the same time budget each, on the ten digits,
+several seeds each: a table of the final mean |error| per pixel (median, min, max) and a plot
+of error against time, next to the reference points of the paper's network (predicting the
+per-pixel median image: 0.097; backpropagation: about 0.05)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+__all__ = ["PRESETS", "parse_setting", "run_one", "compare", "format_table", "save_plot",
+           "add_compare_command", "command_compare"]
+
+BACKPROP_MAE = 0.050  # the same network trained by Adam (reference-system.md)
+
+#: Named settings: Evolution keyword arguments. The first three are the default comparison.
+PRESETS: dict[str, dict] = {
+    # Varadi 2021 as evoae runs it by default: copy the best, 10 shared U(-1,1) mutations.
+    "original": dict(population=20, mutations=10),
+    # Per-agent Gaussian mutation whose sigma each agent carries and adapts (log-normal).
+    "gaussian-sa": dict(population=20, mutations=10, mutation="gaussian",
+                        step_control="self-adaptive"),
+    # Such et al. 2017: the T best are the parents, one elite, Gaussian noise.
+    "truncation": dict(population=20, mutations=10, mutation="gaussian",
+                       step_control="self-adaptive", selection="truncation", truncation=5),
+    # The original loop with one mutation per generation (the paper's long run used 1).
+    "original-m1": dict(population=20, mutations=1),
+    # Each agent its own index and U(-1, 1) value.
+    "per-agent": dict(population=20, mutations=1, mutation="per-agent"),
+    # Gaussian with the 1/5 success rule on a shared sigma.
+    "one-fifth": dict(population=20, mutations=10, mutation="gaussian", step_control="one-fifth"),
+    # Tournament selection with uniform crossover and self-adaptive Gaussian mutation.
+    "tournament-uniform": dict(population=20, mutations=10, mutation="gaussian",
+                               step_control="self-adaptive", selection="tournament",
+                               crossover="uniform", elites=2),
+    # Such et al. 2017 as published: Gaussian noise on every weight, truncation selection.
+    "gaussian-all": dict(population=20, mutation="gaussian-all", selection="truncation",
+                         truncation=5),
+}
+DEFAULT_SETTINGS = ["original", "gaussian-sa", "truncation"]
+
+
+def _value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_setting(text: str) -> tuple[str, dict]:
+    """A preset name, or NAME:key=value,key=value (Evolution keyword arguments, e.g.
+    'mine:mutation=gaussian,sigma=0.05,population=30'), or PRESET+key=value,... to change a
+    preset ('original+mutations=1')."""
+    if ":" in text:
+        name, _, body = text.partition(":")
+        base: dict = {}
+    elif "+" in text:
+        name, _, body = text.partition("+")
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}: choose {', '.join(PRESETS)}")
+        base, name = dict(PRESETS[name]), text
+    else:
+        if text not in PRESETS:
+            raise ValueError(f"unknown setting {text!r}: choose {', '.join(PRESETS)}, or give "
+                             "NAME:key=value,... (Evolution keyword arguments)")
+        return text, dict(PRESETS[text])
+    for item in filter(None, body.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"setting {text!r}: {item!r} is not key=value")
+        base[key.strip().replace("-", "_")] = _value(value.strip())
+    if not name:
+        raise ValueError(f"setting {text!r} has no name")
+    return name, base
+
+
+def run_one(name: str, kwargs: dict, seed: int, seconds: float, threads: Optional[int],
+            samples: int = 10, interval: float = 0.5) -> dict:
+    """One run: `seconds` of evolution on the first `samples` of the ten digits. Returns the
+    curve (seconds, generation, best MAE) and the final MAE of the best on all images."""
+    from . import data
+    from .evolution import Evolution
+    from .network import varadi_network
+
+    images = data.scale(data.ten_digits()[:samples])
+    evo = Evolution(varadi_network(), images, seed=seed, threads=threads, **kwargs)
+    curve = [(0.0, 0, evo.best_mae)]
+    evo.run(seconds=seconds, interval=interval,
+            callback=lambda p: curve.append((p.elapsed, p.generation, p.best_mae)) and False)
+    final = evo.evaluate_best_on_all_images()
+    return {"setting": name, "seed": seed, "kwargs": kwargs, "settings": evo.settings,
+            "generations": evo.generation, "evaluations": evo.evaluations,
+            "final_mae": final.mae, "curve": curve}
+
+
+def compare(settings: list[tuple[str, dict]], seeds: list[int], seconds: float,
+            threads: Optional[int] = 1, jobs: int = 1, samples: int = 10, log=sys.stderr,
+            interval: float = 0.5) -> list[dict]:
+    """Runs every setting with every seed; returns run_one's results in that order."""
+    tasks = [(name, kwargs, seed) for name, kwargs in settings for seed in seeds]
+    if log:
+        print(f"evoae compare: {len(settings)} settings x {len(seeds)} seeds, {seconds:g} s "
+              f"each, {jobs} at a time ({threads or 'all'} threads each): about "
+              f"{len(tasks) * seconds / jobs / 60:.1f} min", file=log)
+    results: list[Optional[dict]] = [None] * len(tasks)
+
+    def report(i: int, r: dict) -> None:
+        results[i] = r
+        if log:
+            done = sum(x is not None for x in results)
+            print(f"[{done}/{len(tasks)}] {r['setting']} seed {r['seed']}: MAE "
+                  f"{r['final_mae']:.4f} after {r['generations']} generations", file=log,
+                  flush=True)
+
+    if jobs <= 1:
+        for i, (name, kwargs, seed) in enumerate(tasks):
+            report(i, run_one(name, kwargs, seed, seconds, threads, samples, interval))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(run_one, name, kwargs, seed, seconds, threads, samples,
+                                   interval) for name, kwargs, seed in tasks]
+            for i, future in enumerate(futures):
+                report(i, future.result())
+    return results  # type: ignore[return-value]
+
+
+def summarise(results: list[dict]) -> list[dict]:
+    """Per setting, in first-seen order: runs, median generations, MAE median/min/max."""
+    rows: dict[str, list[dict]] = {}
+    for r in results:
+        rows.setdefault(r["setting"], []).append(r)
+    table = []
+    for name, runs in rows.items():
+        maes = np.array([r["final_mae"] for r in runs])
+        table.append({"setting": name, "runs": len(runs),
+                      "generations": int(np.median([r["generations"] for r in runs])),
+                      "median": float(np.median(maes)), "min": float(maes.min()),
+                      "max": float(maes.max())})
+    return table
+
+
+def format_table(table: list[dict], seconds: float, median_image: float) -> str:
+    width = max(len("setting"), *(len(row["setting"]) for row in table))
+    lines = [f"final mean |error| per pixel after {seconds:g} s (best agent, ten digits)",
+             f"{'setting':<{width}}  runs  generations  median     min     max",
+             "-" * (width + 45)]
+    for row in table:
+        lines.append(f"{row['setting']:<{width}}  {row['runs']:>4}  {row['generations']:>11}  "
+                     f"{row['median']:.4f}  {row['min']:.4f}  {row['max']:.4f}")
+    lines.append(f"reference: median image {median_image:.4f}, backpropagation "
+                 f"~{BACKPROP_MAE:.3f}, original loop after 30,000 generations 0.09-0.11")
+    return "\n".join(lines)
+
+
+def save_plot(path: Path, results: list[dict], median_image: float, seconds: float) -> None:
+    """Best MAE against seconds, one line per run, one colour per setting."""
+    from .pictures import plt  # matplotlib with the Agg backend
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    colours: dict[str, str] = {}
+    for r in results:
+        curve = np.array(r["curve"], dtype=float)
+        first = r["setting"] not in colours
+        colour = colours.setdefault(r["setting"], f"C{len(colours) % 10}")
+        ax.plot(np.maximum(curve[:, 0], 1e-2), curve[:, 2], color=colour, lw=1.0, alpha=0.8,
+                label=r["setting"] if first else None)
+    for name, value, style in (("median image", median_image, "--"),
+                               ("backprop (Adam)", BACKPROP_MAE, ":")):
+        ax.axhline(value, ls=style, lw=0.9, color="gray")
+        ax.annotate(name, (1e-2, value), fontsize=7, color="gray", va="bottom")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(1e-2, seconds * 1.05)
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("best mean |error| per pixel")
+    ax.set_title("evoae compare: the ten digits, the paper's network", fontsize=9)
+    ax.grid(True, which="both", lw=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+        return value
+    return parse
+
+
+def add_compare_command(commands) -> None:
+    """Registers `evoae compare` on the CLI's subcommands."""
+    presets = "; ".join(f"{name}: " + ", ".join(f"{k}={v}" for k, v in kw.items())
+                        for name, kw in PRESETS.items())
+    p = commands.add_parser(
+        "compare",
+        help="compare operator settings for the same time budget on the ten digits",
+        description=(
+            "Run several operator settings for the same time budget on the ten digits, with "
+            "several seeds each; print a table of the final mean |error| per pixel (median, "
+            "min, max over seeds) and write compare.png (error against time) and compare.json "
+            "(every curve) to --out. Reference points: the per-pixel median image 0.097, "
+            "backpropagation about 0.05, the original loop after 30,000 generations "
+            f"0.09-0.11. Presets: {presets}."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("settings", nargs="*", default=DEFAULT_SETTINGS, metavar="SETTING",
+                   help="a preset name, PRESET+key=value,... (a changed preset) or "
+                        "NAME:key=value,... (Evolution keyword arguments)")
+    p.add_argument("--seconds", type=_positive(float), default=60.0,
+                   help="time budget of every run")
+    p.add_argument("--seeds", type=_positive(int), default=3, help="seeds 0..N-1 per setting")
+    p.add_argument("--threads", type=_positive(int), default=1,
+                   help="OpenMP threads per run (the same for every setting, for fairness)")
+    p.add_argument("--jobs", type=_positive(int), default=1,
+                   help="runs at the same time (each with --threads threads: keep "
+                        "jobs x threads at most the number of cores)")
+    p.add_argument("--samples", type=_positive(int), default=10,
+                   help="digits 0..N-1 of the ten digits")
+    p.add_argument("--out", type=Path, default=Path("evoae-compare"),
+                   help="folder for compare.png and compare.json")
+    p.set_defaults(handler=command_compare)
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    from . import data
+
+    if args.samples > 10:
+        raise ValueError(f"--samples {args.samples}: the ten digits are 10")
+    settings = [parse_setting(text) for text in args.settings]
+    names = [name for name, _ in settings]
+    if len(set(names)) != len(names):
+        raise ValueError(f"settings named twice: {', '.join(names)}")
+    for name, kwargs in settings:  # fail now, not after an hour of the others
+        _check_setting(name, kwargs, args.samples)
+    images = data.scale(data.ten_digits()[:args.samples])
+    median_image = float(np.abs(images - np.median(images, axis=0)).mean())
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = compare(settings, list(range(args.seeds)), args.seconds, args.threads, args.jobs,
+                      args.samples)
+    table = summarise(results)
+    print(format_table(table, args.seconds, median_image))
+    save_plot(args.out / "compare.png", results, median_image, args.seconds)
+    (args.out / "compare.json").write_text(json.dumps(
+        {"seconds": args.seconds, "seeds": args.seeds, "threads": args.threads,
+         "jobs": args.jobs, "samples": args.samples, "median_image_mae": median_image,
+         "backprop_mae": BACKPROP_MAE, "table": table, "runs": results,
+         "wall_seconds": time.perf_counter() - started}, indent=1) + "\n")
+    print(f"wrote {args.out / 'compare.png'} and {args.out / 'compare.json'}", file=sys.stderr)
+    return 0
+
+
+def _check_setting(name: str, kwargs: dict, samples: int) -> None:
+    from . import data
+    from .evolution import Evolution
+    from .network import varadi_network
+
+    try:
+        Evolution(varadi_network(), data.scale(data.ten_digits()[:samples]), threads=1,
+                  **kwargs)
+    except TypeError as e:
+        raise ValueError(f"setting {name!r}: {e}") from e
+    except ValueError as e:
+        raise ValueError(f"setting {name!r}: {e}") from e

@@ -1,0 +1,319 @@
+"""The operators from Python and the CLI: every name runs and is deterministic, the defaults
+are the original loop, fitness functions against NumPy, mini-batches, larger data, the errors
+for impossible settings, the help text, and `evoae compare`."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import evoae
+from evoae.compare import PRESETS, parse_setting
+from evoae.evolution import DEFAULT_SIGMA, OPERATORS
+
+PIXELS = 28 * 28
+MNIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist" / \
+    "t10k-images-idx3-ubyte.gz"
+
+
+@pytest.fixture(scope="module")
+def net():
+    return evoae.varadi_network()
+
+
+@pytest.fixture(scope="module")
+def images():
+    return evoae.data.scale(evoae.data.ten_digits()[:4])
+
+
+def cli(*args, timeout=120):
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    return subprocess.run([sys.executable, "-m", "evoae.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+EVERY_OPERATOR = [
+    dict(),
+    dict(mutation="per-agent"),
+    dict(mutation="gaussian", sigma=0.2),
+    dict(mutation="gaussian-all", sigma=0.01),
+    dict(mutation="reset"),
+    dict(mutation="zero", mutations=2),
+    dict(mutation="gaussian", step_control="self-adaptive"),
+    dict(mutation="gaussian", step_control="one-fifth"),
+    dict(step_control="schedule", sigma_end=0.1, mutations_end=2, schedule_generations=10),
+    dict(selection="truncation", truncation=3, mutation="gaussian"),
+    dict(selection="tournament", tournament_size=2, crossover="uniform"),
+    dict(selection="truncation", crossover="layer", elites=2),
+    dict(elites=0, selection="tournament"),
+    dict(fitness="mse"),
+    dict(fitness="rmse", batch=2),
+]
+
+
+def test_operator_names():
+    assert OPERATORS["mutation"] == ["original", "per-agent", "gaussian", "gaussian-all",
+                                     "reset", "zero"]
+    assert OPERATORS["step_control"] == ["fixed", "schedule", "one-fifth", "self-adaptive"]
+    assert OPERATORS["crossover"] == ["none", "uniform", "layer"]
+    assert OPERATORS["selection"] == ["copy-best", "truncation", "tournament"]
+    assert OPERATORS["fitness"] == ["sae", "mse", "rmse"]
+    assert set(DEFAULT_SIGMA) == set(OPERATORS["mutation"])
+
+
+@pytest.mark.parametrize("kwargs", EVERY_OPERATOR, ids=lambda k: ",".join(
+    f"{a}={b}" for a, b in k.items()) or "original")
+def test_every_operator_runs_and_is_deterministic(net, images, kwargs):
+    a = evoae.Evolution(net, images, population=7, seed=3, threads=1, **kwargs)
+    b = evoae.Evolution(net, images, population=7, seed=3, threads=2, **kwargs)
+    a.run(generations=15)
+    for _ in range(15):
+        b.step()
+    np.testing.assert_array_equal(a.history, b.history)
+    np.testing.assert_array_equal(a.population, b.population)
+    np.testing.assert_array_equal(a.sigmas, b.sigmas)
+    assert a.generation == 15 and len(a.history) == 16
+    assert np.all(np.isfinite(a.errors))
+    if kwargs.get("elites", 1) >= 1 and not kwargs.get("batch"):
+        assert np.all(np.diff(a.history) <= 0)  # an elite keeps the best
+    # the errors are the fitness of the genomes on this generation's images
+    settings = a.settings
+    used = images if not settings["batch"] else images[a.batch]
+    out = net.forward_population(a.population, used).astype(np.float64)
+    d = out - used
+    fitness = {"sae": np.abs(d).sum(axis=(1, 2, 3)),
+               "mse": (d ** 2).mean(axis=(1, 2, 3)),
+               "rmse": np.sqrt((d ** 2).mean(axis=(1, 2, 3)))}[settings["fitness"]]
+    np.testing.assert_allclose(a.errors, fitness, rtol=1e-5)
+    best = int(np.argmin(a.errors))
+    assert a.best_mae == pytest.approx(np.abs(d[best]).mean(), rel=2e-6)
+
+
+def test_defaults_given_by_name_are_the_original_loop(net, images):
+    plain = evoae.Evolution(net, images, population=6, mutations=10, seed=7)
+    named = evoae.Evolution(net, images, population=6, mutations=10, seed=7,
+                            mutation="original", sigma=1.0, step_control="fixed",
+                            crossover="none", selection="copy-best", elites=1, fitness="sae")
+    plain.run(generations=30)
+    named.run(generations=30)
+    np.testing.assert_array_equal(plain.history, named.history)
+    np.testing.assert_array_equal(plain.population, named.population)
+    assert plain.settings == named.settings
+    assert plain.settings["mutation"] == "original" and plain.settings["sigma"] == 1.0
+
+
+def test_settings_resolve_defaults(net, images):
+    evo = evoae.Evolution(net, images, population=23, mutation="gaussian",
+                          step_control="self-adaptive", selection="truncation")
+    s = evo.settings
+    assert s["sigma"] == DEFAULT_SIGMA["gaussian"]
+    assert s["truncation"] == 4  # max(2, 23 // 5)
+    assert s["tau"] == pytest.approx(1 / np.sqrt(20))  # 1 / sqrt(2 k), k = 10
+    assert s["tournament_size"] == 0 and s["batch"] == 0
+    assert list(evo.sigmas) == [DEFAULT_SIGMA["gaussian"]] * 23
+    t = evoae.Evolution(net, images, population=5, selection="tournament").settings
+    assert t["tournament_size"] == 3
+
+
+def test_mutation_kinds_change_what_they_should(net, images):
+    # gaussian-all: every weight of every child moves
+    evo = evoae.Evolution(net, images, population=4, mutation="gaussian-all", sigma=0.01,
+                          seed=1)
+    best = evo.best_genome.copy()
+    evo.step()
+    pop = evo.population
+    np.testing.assert_array_equal(pop[0], best)
+    assert np.mean(pop[1:] != best) > 0.999  # (a step below float32 resolution may vanish)
+    assert (pop[1:].astype(np.float64) - best).std() == pytest.approx(0.01, rel=0.05)
+    # zero: children differ from the best only where they hold 0
+    evo = evoae.Evolution(net, images, population=5, mutation="zero", mutations=5, seed=2)
+    best = evo.best_genome.copy()
+    evo.step()
+    for child in evo.population[1:]:
+        changed = child != best
+        assert 1 <= changed.sum() <= 5
+        assert np.all(child[changed] == 0)
+    # per-agent: each child its own positions
+    evo = evoae.Evolution(net, images, population=5, mutation="per-agent", mutations=3, seed=2)
+    best = evo.best_genome.copy()
+    evo.step()
+    positions = [tuple(np.flatnonzero(c != best)) for c in evo.population[1:]]
+    assert len(set(positions)) > 1
+
+
+def test_mini_batch_and_full_evaluation(net):
+    images = evoae.data.scale(evoae.data.ten_digits())
+    evo = evoae.Evolution(net, images, population=6, batch=3, seed=4, mutations=5)
+    assert evo.images_per_generation == 3
+    seen = set()
+    for _ in range(8):
+        evo.step()
+        batch = evo.batch
+        assert len(batch) == 3 and list(batch) == sorted(set(batch))
+        seen.add(tuple(batch))
+    assert len(seen) > 3
+    assert evo.evaluations == 6 * 3 * 9  # everyone, elite included, on every new batch
+    full = evo.evaluate_best_on_all_images()
+    out = net.forward(evo.best_genome, images).astype(np.float64)
+    assert full.mae == pytest.approx(np.abs(out - images).mean(), rel=1e-6)
+    assert full.error == pytest.approx(np.abs(out - images).sum(), rel=1e-6)
+    batch_out = out[evo.batch]
+    assert evo.best_mae == pytest.approx(np.abs(batch_out - images[evo.batch]).mean(), rel=1e-6)
+    # without batches the full evaluation is the best's own error
+    plain = evoae.Evolution(net, images[:3], population=4, seed=4)
+    plain.run(generations=5)
+    assert plain.evaluate_best_on_all_images().error == pytest.approx(plain.best_error,
+                                                                      rel=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(selection="truncation", truncation=9), ["truncation", "population"]),
+    (dict(elites=6), ["elites", "population"]),
+    (dict(elites=-1), ["elites"]),
+    (dict(sigma=0.0), ["sigma"]),
+    (dict(sigma=-1.0), ["sigma"]),
+    (dict(mutation="reset", sigma=0.5), ["reset", "sigma"]),
+    (dict(mutation="gauss"), ["gauss", "gaussian-all"]),
+    (dict(selection="best"), ["best", "truncation"]),
+    (dict(fitness="mae"), ["mae", "rmse"]),
+    (dict(crossover="uniform"), ["crossover", "copy-best"]),
+    (dict(step_control="schedule"), ["schedule_generations"]),
+    (dict(sigma_end=0.1), ["schedule"]),
+    (dict(tau=0.2), ["self-adaptive"]),
+    (dict(tournament_size=2), ["tournament"]),
+    (dict(mutation="zero", step_control="one-fifth"), ["step size"]),
+    (dict(batch=5), ["batch", "4"]),
+    (dict(batch=0), ["batch"]),
+    (dict(truncation=2), ["truncation"]),
+])
+def test_impossible_settings_refused(net, images, kwargs, words):
+    with pytest.raises(ValueError) as e:
+        evoae.Evolution(net, images, population=6, **kwargs)
+    for word in words:
+        assert word in str(e.value), (word, str(e.value))
+
+
+def test_run_help_documents_operators():
+    done = cli("run", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for option in ("--mutation", "--sigma", "--step-control", "--sigma-end", "--mutations-end",
+                   "--schedule-generations", "--tau", "--crossover", "--selection",
+                   "--truncation", "--tournament-size", "--elites", "--fitness", "--batch",
+                   "--patience", "--resume", "--checkpoint-every"):
+        assert option in text, option
+    for source in ("Varadi 2021", "Such et al. 2017", "David & Greental 2014", "1/5",
+                   "Schwefel", "Syswerda", "Goldberg & Deb"):
+        assert source in text, source
+    for name in sum(OPERATORS.values(), []):
+        assert name in text, name
+
+
+def test_cli_run_with_operators(tmp_path):
+    done = cli("run", "--generations", "20", "--population", "6", "--mutation", "gaussian",
+               "--step-control", "self-adaptive", "--selection", "truncation", "--truncation",
+               "2", "--elites", "2", "--fitness", "mse", "--quiet", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    ops = settings["operators"]
+    assert (ops["mutation"], ops["step_control"], ops["selection"], ops["truncation"],
+            ops["elites"], ops["fitness"]) == ("gaussian", "self-adaptive", "truncation", 2, 2,
+                                               "mse")
+    assert settings["generations_done"] == 20 and settings["stop_reason"] == "generations"
+    evo = evoae.Evolution(evoae.varadi_network(), evoae.data.scale(evoae.data.ten_digits()),
+                          population=6, seed=0, mutation="gaussian",
+                          step_control="self-adaptive", selection="truncation", truncation=2,
+                          elites=2, fitness="mse")
+    evo.run(generations=20)
+    result = evoae.load_result(tmp_path / "result.npz")
+    np.testing.assert_array_equal(result.genome, evo.best_genome)
+    assert settings["best_mae"] == pytest.approx(evo.best_mae, rel=1e-12)
+
+
+@pytest.mark.parametrize("args, word", [
+    (["--selection", "truncation", "--truncation", "30"], "truncation"),
+    (["--elites", "20"], "elites"),
+    (["--sigma", "0"], "--sigma"),
+    (["--mutation", "gauss"], "--mutation"),
+    (["--crossover", "uniform"], "copy-best"),
+    (["--batch", "11"], "batch"),
+    (["--patience", "0"], "--patience"),
+])
+def test_cli_impossible_settings(tmp_path, capsys, args, word):
+    from evoae.cli import main  # in this process: test_cli.py runs the subprocess kind
+
+    try:
+        code = main(["run", *args, "--generations", "1", "--out", str(tmp_path)])
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert word in err, err
+    assert not (tmp_path / "result.npz").exists()
+
+
+@pytest.mark.skipif(not MNIST.exists(), reason="the MNIST test set is not at ../shared/data")
+def test_cli_larger_data_with_batches(tmp_path):
+    done = cli("run", "--data", MNIST, "--samples", "1500", "--batch", "20", "--generations",
+               "10", "--population", "5", "--quiet", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    assert settings["samples"] == 1500 and settings["operators"]["batch"] == 20
+    result = evoae.load_result(tmp_path / "result.npz")
+    assert result.images.shape == (1500, 28, 28)
+    out = result.reconstructions().astype(np.float64)
+    # best_mae is the best agent measured on all 1500 images, not on the last batch
+    assert settings["best_mae"] == pytest.approx(np.abs(out - result.images).mean(), rel=1e-5)
+    assert "batch_best_mae" in settings
+    # the checkpoint keeps a fingerprint of 1500 images (4.7 MB), not the images, and resumes from
+    # the data file it names
+    done = cli("run", "--resume", tmp_path / "checkpoint.npz", "--generations", "3",
+               "--quiet", "--out", tmp_path / "more")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "more" / "settings.json").read_text())[
+        "generations_done"] == 13
+
+
+@pytest.mark.skipif(not MNIST.exists(), reason="the MNIST test set is not at ../shared/data")
+def test_all_ten_thousand_images_with_a_batch(net):
+    images = evoae.data.scale(evoae.data.load_idx(MNIST))
+    assert images.shape == (10000, 28, 28)
+    evo = evoae.Evolution(net, images, population=4, batch=16, seed=0)
+    evo.run(generations=3)
+    assert evo.batch.max() < 10000 and evo.evaluations == 4 * 16 * 4
+    assert 0 < evo.evaluate_best_on_all_images().mae < 1
+
+
+def test_compare_settings_parse():
+    assert parse_setting("original") == ("original", PRESETS["original"])
+    name, kw = parse_setting("mine:mutation=gaussian,sigma=0.05,population=30")
+    assert name == "mine" and kw == dict(mutation="gaussian", sigma=0.05, population=30)
+    name, kw = parse_setting("original+mutations=1")
+    assert name == "original+mutations=1" and kw == dict(population=20, mutations=1)
+    for bad in ("nosuch", "x:mutation", ":a=1", "nosuch+a=1"):
+        with pytest.raises(ValueError):
+            parse_setting(bad)
+    for name, kwargs in PRESETS.items():  # every preset is a valid setting
+        evoae.Evolution(evoae.varadi_network(), evoae.data.scale(evoae.data.ten_digits()[:1]),
+                        **kwargs)
+
+
+def test_compare_command(tmp_path):
+    done = cli("compare", "original", "fast:mutation=per-agent,mutations=1,population=6",
+               "--seconds", "0.4", "--seeds", "2", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "median" in done.stdout and "original" in done.stdout and "fast" in done.stdout
+    assert "median image 0.0970" in done.stdout
+    assert (tmp_path / "compare.png").read_bytes().startswith(b"\x89PNG")
+    report = json.loads((tmp_path / "compare.json").read_text())
+    assert [row["setting"] for row in report["table"]] == ["original", "fast"]
+    assert len(report["runs"]) == 4
+    for run in report["runs"]:
+        assert run["curve"][-1][0] >= 0.4 and run["generations"] > 0
+        assert 0 < run["final_mae"] < 0.3
+    bad = cli("compare", "x:selection=truncation,truncation=50", "--seconds", "0.1",
+              "--out", tmp_path)
+    assert bad.returncode == 2 and "truncation" in bad.stderr and "Traceback" not in bad.stderr
