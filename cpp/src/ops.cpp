@@ -114,29 +114,42 @@ void dense_rows(float* out, const float* in, const float* weights, const float* 
       store(out + (static_cast<long>(b) * n + i0 + r) * L, activate(acc[b][r], act, scale));
 }
 
-// Outputs j0..j0+J-1 of the transposed layer for B images, walking down the weight columns.
-// in: (B, n, L); out: (B, k, L).
-template <int B, int J>
-void dense_transposed_columns(float* out, const float* in, const float* weights,
-                              const float* bias, int n, int k, int j0, Activation act,
-                              float scale) {
-  v8f acc[B][J];
-  for (int c = 0; c < J; ++c) {
-    const v8f b0 = load(bias + (j0 + c) * L);
-    for (int b = 0; b < B; ++b) acc[b][c] = b0;
-  }
-  for (int i = 0; i < n; ++i) {
-    const float* w = weights + (static_cast<long>(i) * k + j0) * L;
-    v8f x[B];
-    for (int b = 0; b < B; ++b) x[b] = load(in + (static_cast<long>(b) * n + i) * L);
+// Rows i0..i0+R-1 of the weights added, in order, into the running sums out[b][j0..j0+J-1]
+// of B images: the weights are read row by row as they lie in memory (R rows side by side),
+// the J sums stay in registers while the R rows are added. in: (B, n, L); out: (B, k, L).
+template <int B, int R, int J>
+void dense_transposed_tile(float* out, const float* in, const float* weights, int n, int k,
+                           int i0, int j0) {
+  v8f x[B][R], acc[B][J];
+  for (int b = 0; b < B; ++b)
+    for (int r = 0; r < R; ++r) x[b][r] = load(in + (static_cast<long>(b) * n + i0 + r) * L);
+  for (int b = 0; b < B; ++b)
+    for (int c = 0; c < J; ++c) acc[b][c] = load(out + (static_cast<long>(b) * k + j0 + c) * L);
+  for (int r = 0; r < R; ++r) {
+    const float* w = weights + (static_cast<long>(i0 + r) * k + j0) * L;
     for (int c = 0; c < J; ++c) {
       const v8f wv = load(w + c * L);
-      for (int b = 0; b < B; ++b) acc[b][c] += mul_unfused(wv, x[b]);
+      for (int b = 0; b < B; ++b) acc[b][c] += mul_unfused(wv, x[b][r]);
     }
   }
   for (int b = 0; b < B; ++b)
-    for (int c = 0; c < J; ++c)
-      store(out + (static_cast<long>(b) * k + j0 + c) * L, activate(acc[b][c], act, scale));
+    for (int c = 0; c < J; ++c) store(out + (static_cast<long>(b) * k + j0 + c) * L, acc[b][c]);
+}
+
+// All n rows into the sums of B images: tiles of R rows x J outputs, then narrower tiles for
+// the rows and outputs left over. About 12 vectors in registers whatever B.
+template <int B>
+void dense_transposed_rows(float* out, const float* in, const float* weights, int n, int k) {
+  constexpr int R = B == 1 ? 4 : 2, J = B == 1 ? 8 : B == 2 ? 4 : B == 3 ? 2 : 1;
+  auto row_block = [&](auto rows, int i0) {
+    constexpr int RR = decltype(rows)::value;
+    int j = 0;
+    for (; j + J <= k; j += J) dense_transposed_tile<B, RR, J>(out, in, weights, n, k, i0, j);
+    for (; j < k; ++j) dense_transposed_tile<B, RR, 1>(out, in, weights, n, k, i0, j);
+  };
+  int i = 0;
+  for (; i + R <= n; i += R) row_block(std::integral_constant<int, R>{}, i);
+  for (; i < n; ++i) row_block(std::integral_constant<int, 1>{}, i);
 }
 
 // Runs Kernel<B', R> over images in groups of at most 4 and outputs in blocks of R (then
@@ -218,30 +231,22 @@ void dense_forward(float* out, const float* in, const float* weights, const floa
 void dense_transposed_forward(float* out, const float* in, const float* weights,
                               const float* bias, int n, int k, Activation act, int B,
                               float scale) {
+  // The sums start as the biases and take the rows in order: bias + row 0 + row 1 + ...
+  for (int b = 0; b < B; ++b) std::copy(bias, bias + k * L, out + static_cast<long>(b) * k * L);
   for (int b0 = 0; b0 < B;) {
     const int batch = std::min(4, B - b0);
     float* o = out + static_cast<long>(b0) * k * L;
     const float* x = in + static_cast<long>(b0) * n * L;
-    auto run = [&](auto size) {
-      constexpr int S = decltype(size)::value;
-      over_outputs<S>(
-          k,
-          [&](int j) {
-            dense_transposed_columns<S, block_for<S>()>(o, x, weights, bias, n, k, j, act,
-                                                        scale);
-          },
-          [&](int j) {
-            dense_transposed_columns<S, 1>(o, x, weights, bias, n, k, j, act, scale);
-          });
-    };
     switch (batch) {
-      case 1: run(std::integral_constant<int, 1>{}); break;
-      case 2: run(std::integral_constant<int, 2>{}); break;
-      case 3: run(std::integral_constant<int, 3>{}); break;
-      default: run(std::integral_constant<int, 4>{}); break;
+      case 1: dense_transposed_rows<1>(o, x, weights, n, k); break;
+      case 2: dense_transposed_rows<2>(o, x, weights, n, k); break;
+      case 3: dense_transposed_rows<3>(o, x, weights, n, k); break;
+      default: dense_transposed_rows<4>(o, x, weights, n, k); break;
     }
     b0 += batch;
   }
+  for (long i = 0; i < static_cast<long>(B) * k; ++i)
+    store(out + i * L, activate(load(out + i * L), act, scale));
 }
 
 void unpool_forward(float* out, const float* in, int C, int H, int W) {

@@ -20,9 +20,9 @@ __all__ = ["add_tied_command", "command_tied", "FULL", "QUICK"]
 # The recipe's sizes and how much of the data each run uses; --quick is a smaller network
 # on fewer images that finishes in a few minutes on two cores.
 FULL = {"sizes": "784,500,250,100,50", "fit_images": 500, "train": 8000, "held_out": 2000,
-        "generations": 400}
+        "generations": 1000}
 QUICK = {"sizes": "784,128,32", "fit_images": 300, "train": 2000, "held_out": 1000,
-         "generations": 600}
+         "generations": 1500}
 
 
 def _sizes(text: str) -> tuple:
