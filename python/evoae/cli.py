@@ -1,4 +1,5 @@
-"""The evoae command line: `evoae run` evolves the paper's network on the ten digits."""
+"""The evoae command line: `evoae run` evolves the paper's network on the ten digits (live in a
+window with --view), `evoae view` shows a saved result, `evoae gif` joins recorded frames."""
 from __future__ import annotations
 
 import argparse
@@ -91,9 +92,51 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("evoae-out"),
                      help="folder for the result files (created if missing)")
     run.add_argument("--quiet", action="store_true", help="no progress line")
+    run.add_argument("--view", action="store_true",
+                     help="watch the run live in a window (space pause, s screenshot, a image "
+                          "scale, Esc/q stop and write the results); without a display it "
+                          "says so and runs on without the window")
+    run.add_argument("--record", type=Path, default=None, metavar="DIR",
+                     help="write a PNG frame of the live view to DIR every --record-every "
+                          "generations (no window needed); `evoae gif DIR` joins them")
+    run.add_argument("--record-every", type=_positive_int, default=100, metavar="N",
+                     help="generations between recorded frames")
     add_run_options(run)
     run.set_defaults(handler=command_run)
     add_tied_command(commands)
+
+    view = commands.add_parser(
+        "view",
+        help="show a saved result in the viewer window",
+        description=(
+            "Open a result.npz written by `evoae run` in the viewer: targets, "
+            "reconstructions, error curve and latent plane (keys: a image scale, "
+            "s screenshot, Esc/q close). Without a display it writes the view to a PNG."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    view.add_argument("result", type=Path, metavar="RESULT.npz", help="a saved result")
+    view.add_argument("--save", type=Path, default=None, metavar="PNG",
+                      help="also write the view to this PNG file (works without a display)")
+    view.add_argument("--no-window", action="store_true",
+                      help="open no window (with --save: only write the PNG)")
+    view.set_defaults(handler=command_view)
+
+    gif = commands.add_parser(
+        "gif",
+        help="join recorded frames into an animated GIF",
+        description="Join the frames `evoae run --record DIR` wrote into one looping GIF.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    gif.add_argument("frames", type=Path, metavar="DIR", help="folder of recorded frames")
+    gif.add_argument("--out", type=Path, default=None,
+                     help="the GIF to write (default: DIR/evolution.gif)")
+    gif.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second")
+    gif.add_argument("--hold", type=float, default=2.0,
+                     help="seconds the last frame stays before the loop restarts")
+    gif.add_argument("--max-frames", type=_positive_int, default=300,
+                     help="keep at most this many frames, evenly spaced")
+    gif.set_defaults(handler=command_gif)
 
     add_compare_command(commands)
     return parser
@@ -150,12 +193,22 @@ def command_run(args: argparse.Namespace) -> int:
     line = ProgressLine()
     interrupted, final = False, None
     try:
-        final = evolution.run(generations=generations, seconds=args.seconds,
-                              target=args.target, callback=None if args.quiet else line,
-                              patience=args.patience,
-                              checkpoint=checkpoint if args.checkpoint_every else None,
-                              checkpoint_every=args.checkpoint_every,
-                              checkpoint_extra=extra)
+        if args.view or args.record is not None:
+            from .viewer import watch  # imports SDL only when a window opens
+
+            callback = run_callback(evolution, None if args.quiet else line, args.patience,
+                                    checkpoint, args.checkpoint_every, extra)
+            final = watch(evolution, generations=generations, seconds=args.seconds,
+                          target=args.target, callback=callback,
+                          window=args.view, record=args.record,
+                          record_every=args.record_every, screenshots=args.out)
+        else:
+            final = evolution.run(generations=generations, seconds=args.seconds,
+                                  target=args.target, callback=None if args.quiet else line,
+                                  patience=args.patience,
+                                  checkpoint=checkpoint if args.checkpoint_every else None,
+                                  checkpoint_every=args.checkpoint_every,
+                                  checkpoint_extra=extra)
     except KeyboardInterrupt:  # the generation running has finished: write everything
         interrupted = True
     line.close()
@@ -209,6 +262,34 @@ def command_run(args: argparse.Namespace) -> int:
           f"{baseline:.5f}); wrote {args.out}{os.sep}{{result.npz, reconstructions.png, "
           f"error_curve.png, settings.json, {CHECKPOINT_NAME}}}", file=sys.stderr)
     return 130 if interrupted else 0
+
+
+def command_view(args: argparse.Namespace) -> int:
+    from .viewer import view_result
+
+    if args.no_window and args.save is None:
+        raise ValueError("--no-window without --save would show nothing")
+    if not args.result.is_file():
+        raise ValueError(f"{args.result}: no such file")
+    save = args.save
+    viewer = view_result(args.result, window=not args.no_window, save=save,
+                         screenshots=args.result.parent)
+    if viewer is None and save is None:  # no display: leave the view as a picture
+        save = args.result.with_name(args.result.stem + "-view.png")
+        view_result(args.result, window=False, save=save)
+    if save is not None:
+        print(f"wrote {save}", file=sys.stderr)
+    return 0
+
+
+def command_gif(args: argparse.Namespace) -> int:
+    from .viewer import frame_files, frames_to_gif
+
+    out = frames_to_gif(args.frames, args.out, fps=args.fps, hold_last=args.hold,
+                        max_frames=args.max_frames)
+    count = min(len(frame_files(args.frames)), args.max_frames)
+    print(f"wrote {out} ({count} frames)", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
