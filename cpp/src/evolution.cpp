@@ -65,7 +65,7 @@ void Evolution::check_and_resolve_settings() {
               std::string(name(s.step_control)) + "'");
   if (s.step_control == StepControl::SelfAdaptive) {
     if (s.tau < 0.0 || !std::isfinite(s.tau)) throw bad("tau must be >= 0, got " + str(s.tau));
-    if (s.tau == 0.0) s.tau = default_tau(uses_k ? static_cast<std::size_t>(s.mutations) : G);
+    if (s.tau == 0.0) s.tau = default_tau(G);
   }
 
   // Selection, elites, crossover.

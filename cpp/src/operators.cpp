@@ -122,7 +122,7 @@ double self_adapt(double sigma, double tau, Rng& rng) {
   return clamp_sigma(sigma * std::exp(tau * static_cast<double>(rng.normal())));
 }
 
-double default_tau(std::size_t k) { return 1.0 / std::sqrt(2.0 * std::max<std::size_t>(k, 1)); }
+double default_tau(std::size_t n) { return 1.0 / std::sqrt(2.0 * std::max<std::size_t>(n, 1)); }
 
 void crossover_uniform(const float* a, const float* b, float* child, std::size_t G, Rng& rng) {
   std::uint64_t bits = 0;

@@ -63,55 +63,61 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add(group, *names, help: str, **kwargs) -> None:
+    # "%(default).0s" prints nothing: it keeps ArgumentDefaultsHelpFormatter from adding
+    # "(default: None)" after a help text that says what the default is.
+    group.add_argument(*names, help=help + "%(default).0s", **kwargs)
+
+
 def add_run_options(run: argparse.ArgumentParser) -> None:
     """Adds the operator, stopping, data and checkpoint options to `evoae run`."""
     ops = run.add_argument_group(
         "operators (the defaults are the original loop of Varadi 2021)")
-    ops.add_argument("--mutation", choices=OPERATORS["mutation"], default=None,
+    _add(ops, "--mutation", choices=OPERATORS["mutation"], default=None,
                      help=MUTATION_HELP + " (default: original)")
-    ops.add_argument("--sigma", type=_positive_float, default=None,
+    _add(ops, "--sigma", type=_positive_float, default=None,
                      help="step size: scales U(-1,1) or N(0,1); the start value under "
                           "--step-control (default: " +
                           ", ".join(f"{k} {v:g}" for k, v in DEFAULT_SIGMA.items()
                                     if k not in ("reset", "zero")) + ")")
-    ops.add_argument("--step-control", choices=OPERATORS["step_control"], default=None,
+    _add(ops, "--step-control", choices=OPERATORS["step_control"], default=None,
                      help=STEP_HELP + " (default: fixed)")
-    ops.add_argument("--sigma-end", type=_positive_float, default=None,
+    _add(ops, "--sigma-end", type=_positive_float, default=None,
                      help="schedule: the final sigma (default: --sigma)")
-    ops.add_argument("--mutations-end", type=_int_at_least(0), default=None,
+    _add(ops, "--mutations-end", type=_int_at_least(0), default=None,
                      help="schedule: the final number of mutated positions (default: "
                           "--mutations)")
-    ops.add_argument("--schedule-generations", type=_int_at_least(1), default=None,
+    _add(ops, "--schedule-generations", type=_int_at_least(1), default=None,
                      metavar="G", help="schedule: generations from the start to the end values")
-    ops.add_argument("--tau", type=_positive_float, default=None,
+    _add(ops, "--tau", type=_positive_float, default=None,
                      help="self-adaptive: learning rate of log sigma (default: "
-                          "1/sqrt(2*MUTATIONS), or 1/sqrt(2*parameters) for gaussian-all)")
-    ops.add_argument("--crossover", choices=OPERATORS["crossover"], default=None,
+                          "1/sqrt(2*parameters), 0.019 for the paper's network)")
+    _add(ops, "--crossover", choices=OPERATORS["crossover"], default=None,
                      help=CROSSOVER_HELP + " (default: none)")
-    ops.add_argument("--selection", choices=OPERATORS["selection"], default=None,
+    _add(ops, "--selection", choices=OPERATORS["selection"], default=None,
                      help=SELECTION_HELP + " (default: copy-best)")
-    ops.add_argument("--truncation", type=_int_at_least(1), default=None, metavar="T",
+    _add(ops, "--truncation", type=_int_at_least(1), default=None, metavar="T",
                      help="truncation: the number of best agents that are parents "
                           "(default: max(2, population/5))")
-    ops.add_argument("--tournament-size", type=_int_at_least(1), default=None, metavar="K",
+    _add(ops, "--tournament-size", type=_int_at_least(1), default=None, metavar="K",
                      help="tournament: agents per tournament (default: 3)")
-    ops.add_argument("--elites", type=_int_at_least(0), default=None, metavar="E",
+    _add(ops, "--elites", type=_int_at_least(0), default=None, metavar="E",
                      help="the E best agents pass on unchanged and are not evaluated again "
                           "(unless --batch changes the images) (default: 1, as the original)")
-    ops.add_argument("--fitness", choices=OPERATORS["fitness"], default=None,
+    _add(ops, "--fitness", choices=OPERATORS["fitness"], default=None,
                      help=FITNESS_HELP + " (default: sae)")
 
     more = run.add_argument_group("stopping, larger data and checkpoints")
-    more.add_argument("--patience", type=_int_at_least(1), default=None, metavar="G",
+    _add(more, "--patience", type=_int_at_least(1), default=None, metavar="G",
                       help="stop when the best error has not improved for G generations")
-    more.add_argument("--batch", type=_int_at_least(1), default=None, metavar="B",
+    _add(more, "--batch", type=_int_at_least(1), default=None, metavar="B",
                       help="mini-batch fitness: each generation evaluates on a new seeded "
                            "random subset of B of the images; the best is evaluated on all "
                            "images at the end")
-    more.add_argument("--checkpoint-every", type=_int_at_least(1), default=None, metavar="N",
+    _add(more, "--checkpoint-every", type=_int_at_least(1), default=None, metavar="N",
                       help=f"also write the complete state to OUT/{CHECKPOINT_NAME} every N "
                            "generations (it is always written at the end and on Ctrl-C)")
-    more.add_argument("--resume", type=Path, default=None, metavar="PATH",
+    _add(more, "--resume", type=Path, default=None, metavar="PATH",
                       help="continue the run saved in a checkpoint, bit for bit as if it had "
                            "not stopped, with its settings and images; --generations counts "
                            "further generations")

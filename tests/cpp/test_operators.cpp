@@ -549,9 +549,9 @@ TEST(self_adaptive_sigma_is_inherited_and_varied) {
   std::set<double> distinct(evo.sigmas().begin(), evo.sigmas().end());
   CHECK(distinct.size() > 4u);
   CHECK(evo.settings().tau == 0.5);
-  s.tau = 0.0;  // the default: 1 / sqrt(2 k)
+  s.tau = 0.0;  // the default: 1 / sqrt(2 n), n = 95 parameters
   Evolution defaults(small_network(), images, 2, s);
-  CHECK_NEAR(defaults.settings().tau, 1.0 / std::sqrt(6.0), 1e-15);
+  CHECK_NEAR(defaults.settings().tau, 1.0 / std::sqrt(190.0), 1e-15);
 }
 
 TEST(one_fifth_rule_in_the_loop) {

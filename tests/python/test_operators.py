@@ -111,7 +111,7 @@ def test_settings_resolve_defaults(net, images):
     s = evo.settings
     assert s["sigma"] == DEFAULT_SIGMA["gaussian"]
     assert s["truncation"] == 4  # max(2, 23 // 5)
-    assert s["tau"] == pytest.approx(1 / np.sqrt(20))  # 1 / sqrt(2 k), k = 10
+    assert s["tau"] == pytest.approx(1 / np.sqrt(2 * 1397))  # 1 / sqrt(2 n), n parameters
     assert s["tournament_size"] == 0 and s["batch"] == 0
     assert list(evo.sigmas) == [DEFAULT_SIGMA["gaussian"]] * 23
     t = evoae.Evolution(net, images, population=5, selection="tournament").settings

@@ -38,7 +38,7 @@ struct EvolutionSettings {
   double sigma_end = 0.0;          // Schedule: final sigma (<= 0: sigma)
   int mutations_end = -1;          // Schedule: final k (< 0: mutations)
   long schedule_generations = 0;   // Schedule: generations from the start to the end values
-  double tau = 0.0;                // SelfAdaptive: learning rate (<= 0: 1 / sqrt(2 k))
+  double tau = 0.0;                // SelfAdaptive: learning rate (<= 0: 1 / sqrt(2 params))
   Crossover crossover = Crossover::None;
   Selection selection = Selection::CopyBest;
   int truncation = 0;              // Truncation: T parents (0: max(2, population / 5))

@@ -22,8 +22,9 @@
 //                            children beat their parent, sigma *= 0.85 if fewer.
 //   step "self-adaptive"     Schwefel's sigma self-adaptation (log-normal, as in evolution
 //                            strategies): each agent carries its sigma; a child gets its
-//                            parent's sigma times exp(tau * N(0, 1)), tau = 1 / sqrt(2 k) unless
-//                            given, and mutates with it, so good step sizes are inherited.
+//                            parent's sigma times exp(tau * N(0, 1)), tau = 1 / sqrt(2 n) for n
+//                            parameters unless given, and mutates with it, so good step sizes
+//                            are inherited.
 //   crossover "uniform"      Syswerda 1989: each weight from either parent, probability 1/2.
 //   crossover "layer"        each layer's parameters (weights and biases) from either parent:
 //                            Montana & Davis 1989's node crossover, at the grain of layers.
@@ -98,8 +99,10 @@ double one_fifth_rule(double sigma, std::size_t successes, std::size_t children)
 constexpr double kOneFifthFactor = 0.85;
 // Self-adaptation: sigma * exp(tau * N(0, 1)), one normal drawn from rng; clamped.
 double self_adapt(double sigma, double tau, Rng& rng);
-// The default learning rate for k mutated positions: 1 / sqrt(2 k).
-double default_tau(std::size_t k);
+// The default learning rate for n parameters: 1 / sqrt(2 n), Schwefel's tau_0 for one step
+// size per individual (Beyer & Schwefel 2002). Larger rates let selection drive sigma down:
+// on the paper's network small steps win single generations and the search stalls.
+double default_tau(std::size_t n);
 constexpr double kMinSigma = 1e-6, kMaxSigma = 1e3;
 
 // --- crossover -----------------------------------------------------------------------------
