@@ -14,8 +14,8 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["PRESETS", "parse_setting", "run_one", "compare", "format_table", "save_plot",
-           "add_compare_command", "command_compare"]
+__all__ = ["PRESETS", "parse_setting", "run_one", "compare", "Interrupted", "summarise",
+           "format_table", "save_plot", "add_compare_command", "command_compare"]
 
 BACKPROP_MAE = 0.050  # the same network trained by Adam (reference-system.md)
 
@@ -129,16 +129,32 @@ def compare(settings: list[tuple[str, dict]], seeds: list[int], seconds: float,
                   f"{r['final_mae']:.4f} after {r['generations']} generations", file=log,
                   flush=True)
 
-    if jobs <= 1:
-        for i, (name, kwargs, seed) in enumerate(tasks):
-            report(i, run_one(name, kwargs, seed, seconds, threads, samples, interval))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_one, name, kwargs, seed, seconds, threads, samples,
-                                   interval) for name, kwargs, seed in tasks]
-            for i, future in enumerate(futures):
-                report(i, future.result())
+    try:
+        if jobs <= 1:
+            for i, (name, kwargs, seed) in enumerate(tasks):
+                report(i, run_one(name, kwargs, seed, seconds, threads, samples, interval))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(run_one, name, kwargs, seed, seconds, threads, samples,
+                                       interval) for name, kwargs, seed in tasks]
+                try:
+                    for i, future in enumerate(futures):
+                        report(i, future.result())
+                except KeyboardInterrupt:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    except KeyboardInterrupt:
+        done = [r for r in results if r is not None]
+        raise Interrupted(done) from None
     return results  # type: ignore[return-value]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during compare(): `results` holds the runs that finished."""
+
+    def __init__(self, results: list[dict]):
+        super().__init__()
+        self.results = results
 
 
 def summarise(results: list[dict]) -> list[dict]:
@@ -256,8 +272,14 @@ def command_compare(args: argparse.Namespace) -> int:
     median_image = float(np.abs(images - np.median(images, axis=0)).mean())
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results = compare(settings, list(range(args.seeds)), args.seconds, args.threads, args.jobs,
-                      args.samples)
+    try:
+        results, interrupted = compare(settings, list(range(args.seeds)), args.seconds,
+                                       args.threads, args.jobs, args.samples), False
+    except Interrupted as e:  # Ctrl-C: report the runs that finished
+        results, interrupted = e.results, True
+        print(f"interrupted: {len(results)} runs finished", file=sys.stderr)
+        if not results:
+            return 130
     table = summarise(results)
     print(format_table(table, args.seconds, median_image))
     save_plot(args.out / "compare.png", results, median_image, args.seconds)
@@ -267,7 +289,7 @@ def command_compare(args: argparse.Namespace) -> int:
          "backprop_mae": BACKPROP_MAE, "table": table, "runs": results,
          "wall_seconds": time.perf_counter() - started}, indent=1) + "\n")
     print(f"wrote {args.out / 'compare.png'} and {args.out / 'compare.json'}", file=sys.stderr)
-    return 0
+    return 130 if interrupted else 0
 
 
 def _check_setting(name: str, kwargs: dict, samples: int) -> None:

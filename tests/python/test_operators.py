@@ -317,3 +317,22 @@ def test_compare_command(tmp_path):
     bad = cli("compare", "x:selection=truncation,truncation=50", "--seconds", "0.1",
               "--out", tmp_path)
     assert bad.returncode == 2 and "truncation" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_compare_keeps_finished_runs_on_ctrl_c(monkeypatch):
+    from evoae import compare as cmp
+
+    calls = []
+
+    def fake_run(name, kwargs, seed, *rest):
+        calls.append(seed)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return {"setting": name, "seed": seed, "generations": 1, "final_mae": 0.1,
+                "curve": [(0.0, 0, 0.2), (1.0, 1, 0.1)]}
+
+    monkeypatch.setattr(cmp, "run_one", fake_run)
+    with pytest.raises(cmp.Interrupted) as e:
+        cmp.compare([("a", {}), ("b", {})], [0, 1], 1.0, log=None)
+    assert [(r["setting"], r["seed"]) for r in e.value.results] == [("a", 0), ("a", 1)]
+    assert cmp.summarise(e.value.results)[0]["runs"] == 2
