@@ -51,18 +51,34 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
                               std::size_t S, Consume&& consume) {
   const std::size_t G = net_.num_params(), in_size = net_.input_shape().size();
   const Layout layout(P, S);
-  packed_.resize(layout.slots() * G * kLanes);
-  const long slots = static_cast<long>(layout.slots()), items = static_cast<long>(layout.items());
+  // Slots whose lanes hold the same genomes share one packed copy: one genome on many images
+  // (P = 1) is packed twice at most, not once per 8 images.
+  std::vector<std::size_t>& storage = slot_storage_;
+  std::vector<long>& to_pack = slots_to_pack_;
+  storage.assign(layout.slots(), 0);
+  to_pack.clear();
+  for (std::size_t slot = 0; slot < layout.slots(); ++slot) {
+    bool same = slot > 0;
+    for (int lane = 0; same && lane < kLanes; ++lane)
+      same = layout.genome(slot, lane) == layout.genome(slot - 1, lane);
+    if (!same) to_pack.push_back(static_cast<long>(slot));
+    storage[slot] = to_pack.size() - 1;
+  }
+  packed_.resize(to_pack.size() * G * kLanes);
+  const long packs = static_cast<long>(to_pack.size()), items = static_cast<long>(layout.items());
 #pragma omp parallel num_threads(threads_)
   {
 #pragma omp for schedule(dynamic)
-    for (long slot = 0; slot < slots; ++slot) {
-      float* packed = packed_.data() + slot * G * kLanes;
+    for (long k = 0; k < packs; ++k) {
+      const float* source[kLanes];
       for (int lane = 0; lane < kLanes; ++lane) {
-        const std::size_t g = layout.genome(slot, lane);
-        for (std::size_t i = 0; i < G; ++i)
-          packed[i * kLanes + lane] = g < P ? genomes[g * G + i] : 0.0f;
+        const std::size_t g = layout.genome(to_pack[k], lane);
+        source[lane] = g < P ? genomes + g * G : nullptr;
       }
+      float* packed = packed_.data() + k * G * kLanes;
+      for (std::size_t i = 0; i < G; ++i)  // writes in order, reads 8 streams
+        for (int lane = 0; lane < kLanes; ++lane)
+          packed[i * kLanes + lane] = source[lane] ? source[lane][i] : 0.0f;
     }
 #pragma omp for schedule(dynamic)
     for (long item = 0; item < items; ++item) {
@@ -72,9 +88,8 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
         pairs[lane] = layout.pair(item, lane);
         lane_images[lane] = images + (pairs[lane] < P * S ? pairs[lane] % S : 0) * in_size;
       }
-      consume(net_.forward(packed_.data() + layout.slot_of(item) * G * kLanes, lane_images,
-                           workspaces_[omp_get_thread_num()]),
-              pairs);
+      const float* packed = packed_.data() + storage[layout.slot_of(item)] * G * kLanes;
+      consume(net_.forward(packed, lane_images, workspaces_[omp_get_thread_num()]), pairs);
     }
   }
 }

@@ -43,7 +43,9 @@ class PopulationEvaluator {
   const Network& net_;
   int threads_;
   std::vector<Workspace> workspaces_;  // one per thread, reused across calls
-  std::vector<float> packed_;          // (items' genome slots, num_params, kLanes), reused
+  std::vector<float> packed_;          // (distinct genome slots, num_params, kLanes), reused
+  std::vector<std::size_t> slot_storage_;  // slot -> its packed copy
+  std::vector<long> slots_to_pack_;        // the first slot of each packed copy
   std::vector<double> item_errors_;    // (P, S), reused across calls
 };
 
