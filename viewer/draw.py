@@ -200,8 +200,18 @@ def _latent(canvas: np.ndarray, snap: Snapshot, rect: Rect, grid_rect: Rect,
         color = tuple(int(c) for c in POINT_COLORS[i % len(POINT_COLORS)])
         _point(canvas, gxs[i], gys[i], color, 1)
         _point(canvas, xs[i], ys[i], color, 3)
-    for i in range(len(xs)):  # labels last, so no marker covers one
-        draw_text(canvas, xs[i] + 6, ys[i] - 8, snap.labels[i], INK, TEXT)
+    # Labels last, so no marker covers one; targets within a few pixels share one label.
+    groups: list = []
+    for i in range(len(xs)):
+        for gx_, gy_, names in groups:
+            if abs(gx_ - xs[i]) <= 6 and abs(gy_ - ys[i]) <= 6:
+                names.append(snap.labels[i])
+                break
+        else:
+            groups.append((xs[i], ys[i], [snap.labels[i]]))
+    for x, y, names in groups:
+        text = ",".join(names[:4]) + (f"+{len(names) - 4}" if len(names) > 4 else "")
+        draw_text(canvas, x + 6, y - 8, text, INK, TEXT)
 
 
 # -- the frame --------------------------------------------------------------------------------
@@ -254,7 +264,7 @@ def _paste(canvas: np.ndarray, x: int, y: int, block: np.ndarray) -> None:
 
 
 @lru_cache(maxsize=8)
-def _static(num_images: int, has_latent: bool, k: int) -> np.ndarray:
+def _static(num_images: int, has_latent: bool, k: int, live: bool) -> np.ndarray:
     """Everything of a frame that no snapshot changes: background, panels, titles, keys."""
     canvas = np.empty((HEIGHT, WIDTH, 3), dtype=np.uint8)
     canvas[:] = BACKGROUND
@@ -278,8 +288,9 @@ def _static(num_images: int, has_latent: bool, k: int) -> np.ndarray:
         draw_text(canvas, x0 + w, y0 + h + 6, "1", DIM, TEXT, align="right")
     else:
         draw_text(canvas, x0 + 8, y0 + 8, "no 2-D bottleneck", DIM, TEXT)
-    draw_text(canvas, _LABEL_X, HEIGHT - 24,
-              "space pause   s screenshot   a scale   q/Esc stop", DIM, TEXT)
+    keys = ("space pause   s screenshot   a scale   q/Esc stop" if live
+            else "s screenshot   a scale   q/Esc close")
+    draw_text(canvas, _LABEL_X, HEIGHT - 24, keys, DIM, TEXT)
     canvas.flags.writeable = False
     return canvas
 
@@ -292,7 +303,8 @@ def render(snap: Snapshot, absolute: bool = False, state: str = "running",
     if canvas is None:
         canvas = np.empty((HEIGHT, WIDTH, 3), dtype=np.uint8)
     lay = layout(len(snap.targets))
-    np.copyto(canvas, _static(len(snap.targets), snap.codes is not None, snap.grid_size))
+    np.copyto(canvas, _static(len(snap.targets), snap.codes is not None, snap.grid_size,
+                              state != "saved result"))
     _header(canvas, snap, state, absolute)
     n, cell = lay.shown, lay.cell
     for images, corners in ((snap.targets, lay.targets), (snap.reconstructions, lay.outputs)):
