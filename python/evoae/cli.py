@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "says so and runs on without the window")
     run.add_argument("--record", type=Path, default=None, metavar="DIR",
                      help="write a PNG frame of the live view to DIR every --record-every "
-                          "generations (no window needed); `evoae gif DIR` joins them")
+                          "generations (no window needed); `evoae gif DIR` joins them"
+                          "%(default).0s")
     run.add_argument("--record-every", type=_positive_int, default=100, metavar="N",
                      help="generations between recorded frames")
     add_run_options(run)
@@ -117,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     view.add_argument("result", type=Path, metavar="RESULT.npz", help="a saved result")
     view.add_argument("--save", type=Path, default=None, metavar="PNG",
-                      help="also write the view to this PNG file (works without a display)")
+                      help="also write the view to this PNG file (works without a display)"
+                           "%(default).0s")
     view.add_argument("--no-window", action="store_true",
                       help="open no window (with --save: only write the PNG)")
     view.set_defaults(handler=command_view)
@@ -130,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gif.add_argument("frames", type=Path, metavar="DIR", help="folder of recorded frames")
     gif.add_argument("--out", type=Path, default=None,
-                     help="the GIF to write (default: DIR/evolution.gif)")
+                     help="the GIF to write (default: DIR/evolution.gif)%(default).0s")
     gif.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second")
     gif.add_argument("--hold", type=float, default=2.0,
                      help="seconds the last frame stays before the loop restarts")
