@@ -1,0 +1,46 @@
+"""The workload every implementation runs: the paper's network, its genome layout, the ten
+digits and the original loop's settings (docs: reference-system.md)."""
+from __future__ import annotations
+
+import numpy as np
+
+POPULATION = 20  # agents
+MUTATIONS = 10  # indices drawn once per generation, shared by agents 1..P-1
+SEED = 0
+
+# The genome, layer by layer from the input, weights then biases; kernels row-major.
+LAYOUT = [
+    ("conv1", (1, 5, 5)),  # conv(5,5,1): one kernel, multiplier 1
+    ("conv2", (1, 5, 5)),
+    ("dense1_w", (5, 16)), ("dense1_b", (5,)),  # dense weights are [out][in]
+    ("dense2_w", (2, 5)), ("dense2_b", (2,)),
+    ("dense3_w", (5, 2)), ("dense3_b", (5,)),
+    ("dense4_w", (160, 5)), ("dense4_b", (160,)),
+    ("trconv1", (1, 5, 5)),  # conv_transpose(5,5,1): one kernel shared by the 10 channels
+    ("trconv2", (10, 5, 5)),  # conv_transpose(5,5,10): kernel j for input channel j, summed
+]
+NUM_PARAMS = sum(int(np.prod(shape)) for _, shape in LAYOUT)
+assert NUM_PARAMS == 1397
+
+
+def split(genomes):
+    """Per-layer views of a population (P, NUM_PARAMS), NumPy or torch: name -> (P, *shape)."""
+    parts, start = {}, 0
+    for name, shape in LAYOUT:
+        size = int(np.prod(shape))
+        parts[name] = genomes[:, start:start + size].reshape(genomes.shape[0], *shape)
+        start += size
+    return parts
+
+
+def images() -> np.ndarray:
+    """The ten digits scaled to [0.1, 0.9], float32 (10, 28, 28): inputs and targets."""
+    import evoae
+
+    return evoae.data.scale(evoae.data.ten_digits())
+
+
+def initial_population(population: int = POPULATION, seed: int = SEED) -> np.ndarray:
+    """Genomes uniform in [-1, 1], float32 (population, NUM_PARAMS), the same for every peer."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1.0, 1.0, (population, NUM_PARAMS)).astype(np.float32)
