@@ -15,11 +15,11 @@ from . import __version__, data
 from .evolution import Evolution, Progress
 from .network import varadi_network
 from .compare import add_compare_command
+from .tied_cli import add_tied_command
 from .run_options import (CHECKPOINT_NAME, add_run_options, deferred_interrupts, describe,
                           load_images, run_callback, start_evolution)
-from .tied_cli import add_tied_command
 
-DEFAULT_GENERATIONS = 2000
+DEFAULT_GENERATIONS = 30000  # the length of the reference runs (about 20 s on 2 cores)
 RECONSTRUCTIONS_SHOWN = 10  # images in reconstructions.png (the first ones)
 
 
@@ -104,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="generations between recorded frames")
     add_run_options(run)
     run.set_defaults(handler=command_run)
-    add_tied_command(commands)
 
     view = commands.add_parser(
         "view",
@@ -141,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     gif.set_defaults(handler=command_gif)
 
     add_compare_command(commands)
+    add_tied_command(commands)
     return parser
 
 
