@@ -15,7 +15,7 @@ import platform
 import subprocess
 import sys
 import time
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, distribution, version
 from pathlib import Path
 
 from cpu_load import wait_until_quiet
@@ -78,6 +78,14 @@ def package_version(name: str) -> str | None:
         return None
 
 
+def evoae_source() -> str | None:
+    """Where the installed evoae was built from (pip's direct_url.json), if pip recorded it."""
+    try:
+        return json.loads(distribution("evoae").read_text("direct_url.json") or "{}").get("url")
+    except PackageNotFoundError:
+        return None
+
+
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
@@ -94,7 +102,8 @@ def machine() -> dict:
         "python": platform.python_version(),
         "glibc": platform.libc_ver()[1],
         "versions": {n: package_version(n) for n in ("evoae", "torch", "pygad", "numpy")},
-        "git_commit": commit,
+        "evoae_installed_from": evoae_source(),  # evoae is measured as installed
+        "checkout_commit": commit,
     }
 
 
