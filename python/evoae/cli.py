@@ -11,37 +11,20 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, data
-from .evolution import Evolution, Progress
+from . import __version__
+from .arguments import int_at_least, positive_float
+from .evolution import Progress
 from .network import varadi_network
 from .compare import add_compare_command
 from .tied_cli import add_tied_command
 from .run_options import (CHECKPOINT_NAME, add_run_options, deferred_interrupts, describe,
-                          load_images, run_callback, start_evolution)
+                          run_callback, start_evolution)
 
 DEFAULT_GENERATIONS = 30000  # the length of the reference runs (about 20 s on 2 cores)
 RECONSTRUCTIONS_SHOWN = 10  # images in reconstructions.png (the first ones)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,27 +50,27 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    run.add_argument("--population", type=_positive_int, default=20,
+    run.add_argument("--population", type=int_at_least(1), default=20,
                      help="number of agents (genomes) per generation")
-    run.add_argument("--mutations", type=_non_negative_int, default=10,
+    run.add_argument("--mutations", type=int_at_least(0), default=10,
                      help="k: parameter positions mutated per child (with --mutation "
                           "original, drawn once per generation and shared by all children)")
-    run.add_argument("--generations", type=_non_negative_int, default=None,
+    run.add_argument("--generations", type=int_at_least(0), default=None,
                      help="stop after this many generations")
-    run.add_argument("--seconds", type=_positive_float, default=None,
+    run.add_argument("--seconds", type=positive_float, default=None,
                      help="stop after this many seconds")
-    run.add_argument("--target", type=_positive_float, default=None,
+    run.add_argument("--target", type=positive_float, default=None,
                      help="stop when the best mean |error| per pixel is at or below this")
-    run.add_argument("--seed", type=_non_negative_int, default=0,
+    run.add_argument("--seed", type=int_at_least(0), default=0,
                      help="random seed; the same seed gives the same run on any thread count")
-    run.add_argument("--samples", type=_positive_int, default=None,
+    run.add_argument("--samples", type=int_at_least(1), default=None,
                      help="number of images: digits 0..N-1 of the ten digits (default 10), or "
                           "the first N images of --data (default: all of them)")
     run.add_argument("--data", type=Path, default=None,
                      help="an IDX image file (raw or .gz) of 28x28 images to use instead of "
                           "the built-in ten digits, e.g. the 10,000 of the MNIST test set "
                           "t10k-images-idx3-ubyte.gz")
-    run.add_argument("--threads", type=_positive_int, default=None,
+    run.add_argument("--threads", type=int_at_least(1), default=None,
                      help="OpenMP threads (default: all cores, or OMP_NUM_THREADS)")
     run.add_argument("--out", type=Path, default=Path("evoae-out"),
                      help="folder for the result files (created if missing)")
@@ -100,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write a PNG frame of the live view to DIR every --record-every "
                           "generations (no window needed); `evoae gif DIR` joins them"
                           "%(default).0s")
-    run.add_argument("--record-every", type=_positive_int, default=100, metavar="N",
+    run.add_argument("--record-every", type=int_at_least(1), default=100, metavar="N",
                      help="generations between recorded frames")
     add_run_options(run)
     run.set_defaults(handler=command_run)
@@ -132,10 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     gif.add_argument("frames", type=Path, metavar="DIR", help="folder of recorded frames")
     gif.add_argument("--out", type=Path, default=None,
                      help="the GIF to write (default: DIR/evolution.gif)%(default).0s")
-    gif.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second")
+    gif.add_argument("--fps", type=positive_float, default=8.0, help="frames per second")
     gif.add_argument("--hold", type=float, default=2.0,
                      help="seconds the last frame stays before the loop restarts")
-    gif.add_argument("--max-frames", type=_positive_int, default=300,
+    gif.add_argument("--max-frames", type=int_at_least(1), default=300,
                      help="keep at most this many frames, evenly spaced")
     gif.set_defaults(handler=command_gif)
 

@@ -13,6 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import data
+from .arguments import int_at_least, positive_float
 from .evolution import DEFAULT_SIGMA, OPERATORS, Evolution, Progress
 
 __all__ = ["add_run_options", "operator_kwargs", "load_images", "start_evolution", "describe",
@@ -47,20 +48,6 @@ FITNESS_HELP = (
     "|error| per pixel")
 
 
-def _int_at_least(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-        return value
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
 
 
 def _add(group, *names, help: str, **kwargs) -> None:
@@ -75,46 +62,46 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
         "operators (the defaults are the original loop of Varadi 2021)")
     _add(ops, "--mutation", choices=OPERATORS["mutation"], default=None,
                      help=MUTATION_HELP + " (default: original)")
-    _add(ops, "--sigma", type=_positive_float, default=None,
+    _add(ops, "--sigma", type=positive_float, default=None,
                      help="step size: scales U(-1,1) or N(0,1); the start value under "
                           "--step-control (default: " +
                           ", ".join(f"{k} {v:g}" for k, v in DEFAULT_SIGMA.items()
                                     if k not in ("reset", "zero")) + ")")
     _add(ops, "--step-control", choices=OPERATORS["step_control"], default=None,
                      help=STEP_HELP + " (default: fixed)")
-    _add(ops, "--sigma-end", type=_positive_float, default=None,
+    _add(ops, "--sigma-end", type=positive_float, default=None,
                      help="schedule: the final sigma (default: --sigma)")
-    _add(ops, "--mutations-end", type=_int_at_least(0), default=None,
+    _add(ops, "--mutations-end", type=int_at_least(0), default=None,
                      help="schedule: the final number of mutated positions (default: "
                           "--mutations)")
-    _add(ops, "--schedule-generations", type=_int_at_least(1), default=None,
+    _add(ops, "--schedule-generations", type=int_at_least(1), default=None,
                      metavar="G", help="schedule: generations from the start to the end values")
-    _add(ops, "--tau", type=_positive_float, default=None,
+    _add(ops, "--tau", type=positive_float, default=None,
                      help="self-adaptive: learning rate of log sigma (default: "
                           "1/sqrt(2*parameters), 0.019 for the paper's network)")
     _add(ops, "--crossover", choices=OPERATORS["crossover"], default=None,
                      help=CROSSOVER_HELP + " (default: none)")
     _add(ops, "--selection", choices=OPERATORS["selection"], default=None,
                      help=SELECTION_HELP + " (default: copy-best)")
-    _add(ops, "--truncation", type=_int_at_least(1), default=None, metavar="T",
+    _add(ops, "--truncation", type=int_at_least(1), default=None, metavar="T",
                      help="truncation: the number of best agents that are parents "
                           "(default: max(2, population/5))")
-    _add(ops, "--tournament-size", type=_int_at_least(1), default=None, metavar="K",
+    _add(ops, "--tournament-size", type=int_at_least(1), default=None, metavar="K",
                      help="tournament: agents per tournament (default: 3)")
-    _add(ops, "--elites", type=_int_at_least(0), default=None, metavar="E",
+    _add(ops, "--elites", type=int_at_least(0), default=None, metavar="E",
                      help="the E best agents pass on unchanged and are not evaluated again "
                           "(unless --batch changes the images) (default: 1, as the original)")
     _add(ops, "--fitness", choices=OPERATORS["fitness"], default=None,
                      help=FITNESS_HELP + " (default: sae)")
 
     more = run.add_argument_group("stopping, larger data and checkpoints")
-    _add(more, "--patience", type=_int_at_least(1), default=None, metavar="G",
+    _add(more, "--patience", type=int_at_least(1), default=None, metavar="G",
                       help="stop when the best error has not improved for G generations")
-    _add(more, "--batch", type=_int_at_least(1), default=None, metavar="B",
+    _add(more, "--batch", type=int_at_least(1), default=None, metavar="B",
                       help="mini-batch fitness: each generation evaluates on a new seeded "
                            "random subset of B of the images; the best is evaluated on all "
                            "images at the end")
-    _add(more, "--checkpoint-every", type=_int_at_least(1), default=None, metavar="N",
+    _add(more, "--checkpoint-every", type=int_at_least(1), default=None, metavar="N",
                       help=f"also write the complete state to OUT/{CHECKPOINT_NAME} every N "
                            "generations (it is always written at the end and on Ctrl-C)")
     _add(more, "--resume", type=Path, default=None, metavar="PATH",

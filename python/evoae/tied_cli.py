@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, data
+from .arguments import int_at_least, positive_float
 from .tied import (RECIPE, TiedSettings, classification_test, save_model, settings_dict,
                    split_indices, train_layerwise)
 
@@ -35,24 +36,10 @@ def _sizes(text: str) -> tuple:
     return sizes
 
 
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-        return value
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
 
 
 def _scale(text: str):
-    return "glorot" if text == "glorot" else _positive_float(text)
+    return "glorot" if text == "glorot" else positive_float(text)
 
 
 def add_tied_command(commands) -> argparse.ArgumentParser:
@@ -95,38 +82,38 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
     tied.add_argument("--scale", type=_scale, default="glorot",
                       help="weight scale of each layer: glorot = sqrt(6/(in+out)), so the "
                            "U(-1,1) genome starts Glorot-uniform; or a number")
-    tied.add_argument("--fit-images", type=_int_at_least(1), default=None,
+    tied.add_argument("--fit-images", type=int_at_least(1), default=None,
                       help=f"training images the fitness uses (default {FULL['fit_images']})")
-    tied.add_argument("--train", type=_int_at_least(1), default=None,
+    tied.add_argument("--train", type=int_at_least(1), default=None,
                       help=f"images the SVM and PCA are fitted on (default {FULL['train']})")
-    tied.add_argument("--held-out", type=_int_at_least(1), default=None,
+    tied.add_argument("--held-out", type=int_at_least(1), default=None,
                       help=f"images they are scored on (default {FULL['held_out']})")
     evo = tied.add_argument_group("evolution of each layer pair (the recipe by default)")
-    evo.add_argument("--population", type=_int_at_least(8), default=16,
+    evo.add_argument("--population", type=int_at_least(8), default=16,
                      help="agents (a multiple of 8)")
-    evo.add_argument("--elites", type=_int_at_least(0), default=8,
+    evo.add_argument("--elites", type=int_at_least(0), default=8,
                      help="best agents kept unchanged and used as parents (a multiple of 8)")
     evo.add_argument("--mutation-rate", type=float, default=0.0025,
                      help="weights mutated per child, as a fraction of the pair's parameters")
-    evo.add_argument("--generations", type=_int_at_least(0), default=None,
+    evo.add_argument("--generations", type=int_at_least(0), default=None,
                      help=f"per layer pair (default {FULL['generations']})")
-    evo.add_argument("--seconds", type=_positive_float, default=None,
+    evo.add_argument("--seconds", type=positive_float, default=None,
                      help="time limit per layer pair (with --generations: whichever first)")
     evo.add_argument("--mutation", choices=names.get("mutation"), default=RECIPE["mutation"])
-    evo.add_argument("--sigma", type=_positive_float, default=None,
+    evo.add_argument("--sigma", type=positive_float, default=None,
                      help="step size of the mutations that have one")
     evo.add_argument("--crossover", choices=names.get("crossover"),
                      default=RECIPE["crossover"])
     evo.add_argument("--selection", choices=names.get("selection"),
                      default=RECIPE["selection"])
     evo.add_argument("--fitness", choices=names.get("fitness"), default=RECIPE["fitness"])
-    tied.add_argument("--svm-c", type=_positive_float, default=1.0,
+    tied.add_argument("--svm-c", type=positive_float, default=1.0,
                       help="the SVM's C (RBF kernel, gamma 'scale')")
     tied.add_argument("--standardize", action="store_true",
                       help="standardise every feature before the SVM (all three kinds)")
-    tied.add_argument("--seed", type=_int_at_least(0), default=0,
+    tied.add_argument("--seed", type=int_at_least(0), default=0,
                       help="seed of the split and of the evolution")
-    tied.add_argument("--threads", type=_int_at_least(1), default=None,
+    tied.add_argument("--threads", type=int_at_least(1), default=None,
                       help="OpenMP threads (default: all cores)")
     tied.add_argument("--quiet", action="store_true", help="no progress lines")
     tied.set_defaults(handler=command_tied)
