@@ -106,13 +106,18 @@ void Evolution::check_and_resolve_settings() {
 }
 
 Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
-                     EvolutionSettings settings)
+                     EvolutionSettings settings, Unstarted)
     : net_(net),
       settings_(settings),
       images_(std::move(images)),
       num_images_(num_images),
       evaluator_(net_, settings.threads) {
   check_and_resolve_settings();
+}
+
+Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
+                     EvolutionSettings settings)
+    : Evolution(net, std::move(images), num_images, settings, Unstarted{}) {
   const std::size_t P = settings_.population, G = net_.num_params();
   genomes_.resize(P * G);
   for (std::size_t a = 0; a < P; ++a) {
@@ -130,12 +135,7 @@ Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t 
 
 Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
                      EvolutionSettings settings, EvolutionState state)
-    : net_(net),
-      settings_(settings),
-      images_(std::move(images)),
-      num_images_(num_images),
-      evaluator_(net_, settings.threads) {
-  check_and_resolve_settings();
+    : Evolution(net, std::move(images), num_images, settings, Unstarted{}) {
   const std::size_t P = settings_.population, G = net_.num_params();
   if (state.generation < 0)
     throw bad("the state's generation must be >= 0, got " + std::to_string(state.generation));

@@ -128,6 +128,10 @@ class Evolution {
   FullEvaluation evaluate_best_on_all_images();
 
  private:
+  // What both public constructors share: members set, settings checked, nothing evaluated.
+  struct Unstarted {};
+  Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
+            EvolutionSettings settings, Unstarted);
   void check_and_resolve_settings();
   void choose_batch();
   const float* eval_images() const { return batch_.empty() ? images_.data() : batch_images_.data(); }
