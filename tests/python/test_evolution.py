@@ -15,16 +15,6 @@ import evoae
 PIXELS = 28 * 28
 
 
-@pytest.fixture(scope="module")
-def net():
-    return evoae.varadi_network()
-
-
-@pytest.fixture(scope="module")
-def images():
-    return evoae.data.scale(evoae.data.ten_digits()[:3])
-
-
 def fingerprint(evo) -> str:
     h = hashlib.sha256()
     h.update(np.asarray(evo.history, np.float64).tobytes())

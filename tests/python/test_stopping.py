@@ -16,16 +16,6 @@ import evoae
 PIXELS = 28 * 28
 
 
-@pytest.fixture(scope="module")
-def net():
-    return evoae.varadi_network()
-
-
-@pytest.fixture(scope="module")
-def images():
-    return evoae.data.scale(evoae.data.ten_digits()[:3])
-
-
 def test_patience_without_any_change(net, images):
     evo = evoae.Evolution(net, images, population=4, mutations=0)  # nothing can improve
     final = evo.run(patience=5, generations=1000)
