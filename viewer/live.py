@@ -17,8 +17,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from evoae.evolution import Evolution, Progress
-from evoae.results import Result, load_result
+from evoae.evo.evolution import Evolution, Progress
+from evoae.io.results import Result, load_result
 
 from .draw import HEIGHT, WIDTH, render
 from .record import frame_path, save_png

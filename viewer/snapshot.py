@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from evoae.latent import LatentSplit, grid_codes, split_at_bottleneck
+from evoae.nn.latent import LatentSplit, grid_codes, split_at_bottleneck
 
 __all__ = ["Snapshot", "Snapshotter", "median_image_mae"]
 

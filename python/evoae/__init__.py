@@ -21,9 +21,9 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
 from . import data  # noqa: E402
-from .evolution import Evolution, Progress  # noqa: E402
-from .network import Network, network_from_spec, network_spec, varadi_network  # noqa: E402
-from .results import Result, load_result, save_result  # noqa: E402
+from .evo.evolution import Evolution, Progress  # noqa: E402
+from .nn.network import Network, network_from_spec, network_spec, varadi_network  # noqa: E402
+from .io.results import Result, load_result, save_result  # noqa: E402
 
 __all__ = [
     "Network", "varadi_network", "network_spec", "network_from_spec",

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import evoae
-from evoae import checkpoint as ckpt
+from evoae.io import checkpoint as ckpt
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import evoae
-from evoae.compare import PRESETS, parse_setting
-from evoae.evolution import DEFAULT_SIGMA, OPERATORS
+from evoae.cli.compare import PRESETS, parse_setting
+from evoae.evo.evolution import DEFAULT_SIGMA, OPERATORS
 
 PIXELS = 28 * 28
 MNIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist" / \
@@ -320,7 +320,7 @@ def test_compare_command(tmp_path):
 
 
 def test_compare_keeps_finished_runs_on_ctrl_c(monkeypatch):
-    from evoae import compare as cmp
+    from evoae.cli import compare as cmp
 
     calls = []
 

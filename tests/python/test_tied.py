@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import evoae
-from evoae import tied
+from evoae.systems import tied
 
 ACTS = {
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import evoae  # noqa: E402
-from evoae.latent import grid_codes, split_at_bottleneck  # noqa: E402
+from evoae.nn.latent import grid_codes, split_at_bottleneck  # noqa: E402
 
 viewer = pytest.importorskip("evoae.viewer")
 

@@ -10,7 +10,7 @@ fitness 1/RMSE (minimise the RMSE), uniform crossover (each weight from either p
 mutation setting a few weights to zero.
 
     sizes = (784, 100, 50)
-    model = evoae.tied.train_layerwise(images, evoae.tied.TiedSettings(sizes=sizes,
+    model = evoae.systems.tied.train_layerwise(images, evoae.systems.tied.TiedSettings(sizes=sizes,
                                                                        generations=200))
     codes = model.encode(images)             # (S, 50)
     out = model.reconstruct(images)          # (S, 28, 28)
@@ -27,8 +27,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from .evolution import Evolution, Progress
-from .network import Network, network_from_spec, network_spec
+from ..evo.evolution import Evolution, Progress
+from ..nn.network import Network, network_from_spec, network_spec
 
 __all__ = ["TiedSettings", "StageResult", "TiedAutoencoder", "stage_network",
            "encoder_network", "autoencoder_network", "train_layerwise", "forward_in_chunks",

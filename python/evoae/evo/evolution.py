@@ -15,8 +15,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import _core
-from .network import Network
+from .. import _core
+from ..nn.network import Network
 
 __all__ = ["Evolution", "Progress", "FullEvaluation", "OPERATORS", "DEFAULT_SIGMA"]
 
@@ -248,7 +248,7 @@ class Evolution:
         """Write the complete state to `path` (atomically: the previous file survives a crash
         while writing). Evolution.load(path) continues the run bit for bit. `extra`: a
         JSON-serialisable dict kept with it (e.g. the command line's options)."""
-        from .checkpoint import save_checkpoint
+        from ..io.checkpoint import save_checkpoint
 
         save_checkpoint(path, self, extra)
 
@@ -259,7 +259,7 @@ class Evolution:
         holds a fingerprint of them instead of the images (large data sets) and must then be
         the same images; `network`, when given, must be the checkpoint's network. Raises
         ValueError for a damaged file, a different network or different images."""
-        from .checkpoint import load_checkpoint
+        from ..io.checkpoint import load_checkpoint
 
         return load_checkpoint(path, images=images, network=network, threads=threads).evolution
 

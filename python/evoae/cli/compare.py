@@ -92,9 +92,9 @@ def run_one(name: str, kwargs: dict, seed: int, seconds: float, threads: Optiona
             samples: int = 10, interval: float = 0.5) -> dict:
     """One run: `seconds` of evolution on the first `samples` of the ten digits. Returns the
     curve (seconds, generation, best MAE) and the final MAE of the best on all images."""
-    from . import data
-    from .evolution import Evolution
-    from .network import varadi_network
+    from .. import data
+    from ..evo.evolution import Evolution
+    from ..nn.network import varadi_network
 
     images = data.scale(data.ten_digits()[:samples])
     evo = Evolution(varadi_network(), images, seed=seed, threads=threads, **kwargs)
@@ -187,7 +187,7 @@ def format_table(table: list[dict], seconds: float, median_image: float) -> str:
 
 def save_plot(path: Path, results: list[dict], median_image: float, seconds: float) -> None:
     """Best MAE against seconds, one line per run, one colour per setting."""
-    from .pictures import plt  # matplotlib with the Agg backend
+    from ..pictures import plt  # matplotlib with the Agg backend
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     colours: dict[str, str] = {}
@@ -258,7 +258,7 @@ def add_compare_command(commands) -> None:
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    from . import data
+    from .. import data
 
     if args.samples > 10:
         raise ValueError(f"--samples {args.samples}: the ten digits are 10")
@@ -293,9 +293,9 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def _check_setting(name: str, kwargs: dict, samples: int) -> None:
-    from . import data
-    from .evolution import Evolution
-    from .network import varadi_network
+    from .. import data
+    from ..evo.evolution import Evolution
+    from ..nn.network import varadi_network
 
     try:
         Evolution(varadi_network(), data.scale(data.ten_digits()[:samples]), threads=1,

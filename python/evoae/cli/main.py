@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .. import __version__
 from .arguments import int_at_least, positive_float
-from .evolution import Progress
-from .network import varadi_network
+from ..evo.evolution import Progress
+from ..nn.network import varadi_network
 from .compare import add_compare_command
-from .tied_cli import add_tied_command
+from .tied import add_tied_command
 from .run_options import (CHECKPOINT_NAME, add_run_options, deferred_interrupts, describe,
                           run_callback, start_evolution)
 
@@ -153,8 +153,8 @@ class ProgressLine:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from .pictures import save_error_curve, save_reconstructions
-    from .results import save_result
+    from ..pictures import save_error_curve, save_reconstructions
+    from ..io.results import save_result
 
     net = varadi_network()
     evolution, images, source = start_evolution(args, net)
@@ -179,7 +179,7 @@ def command_run(args: argparse.Namespace) -> int:
     interrupted, final = False, None
     try:
         if args.view or args.record is not None:
-            from .viewer import watch  # imports SDL only when a window opens
+            from ..viewer import watch  # imports SDL only when a window opens
 
             callback = run_callback(evolution, None if args.quiet else line, args.patience,
                                     checkpoint, args.checkpoint_every, extra)
@@ -250,7 +250,7 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_view(args: argparse.Namespace) -> int:
-    from .viewer import view_result
+    from ..viewer import view_result
 
     if args.no_window and args.save is None:
         raise ValueError("--no-window without --save would show nothing")
@@ -268,7 +268,7 @@ def command_view(args: argparse.Namespace) -> int:
 
 
 def command_gif(args: argparse.Namespace) -> int:
-    from .viewer import frame_files, frames_to_gif
+    from ..viewer import frame_files, frames_to_gif
 
     out = frames_to_gif(args.frames, args.out, fps=args.fps, hold_last=args.hold,
                         max_frames=args.max_frames)
@@ -286,6 +286,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"evoae: error: {e}", file=sys.stderr)
         return 2
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ._core import Network, varadi_network
+from .._core import Network, varadi_network
 
 __all__ = ["Network", "varadi_network", "network_spec", "network_from_spec"]
 

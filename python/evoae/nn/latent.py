@@ -2,7 +2,7 @@
 encoder (image -> 2-D code) and a decoder (2-D code -> image), each a Network of its own
 built with the ordinary builder, sharing the one genome (the decoder takes its tail).
 
-    split = evoae.latent.split_at_bottleneck(net)
+    split = evoae.nn.latent.split_at_bottleneck(net)
     codes = split.encode(genome, images)          # (S, 2), in (0, 1) after a sigmoid layer
     pictures = split.decode(genome, grid_codes(8))  # (64, 28, 28)
 """

@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from .network import Network, network_from_spec, network_spec
+from ..nn.network import Network, network_from_spec, network_spec
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "images_fingerprint",
            "STORE_IMAGES_MAX_BYTES"]
@@ -106,7 +106,7 @@ def load_checkpoint(path: str | os.PathLike, images: Optional[np.ndarray] = None
     """Read a checkpoint and restore its Evolution. Raises ValueError, naming the problem, for
     a file that is not a checkpoint or is damaged, a network other than `network`, or images
     other than the checkpoint's."""
-    from .evolution import Evolution
+    from ..evo.evolution import Evolution
 
     path = Path(path)
     if not path.is_file():
@@ -142,7 +142,7 @@ def load_checkpoint(path: str | os.PathLike, images: Optional[np.ndarray] = None
 
     expected_shape = tuple(meta["images_shape"])
     if images is not None:
-        from .evolution import _check_images
+        from ..evo.evolution import _check_images
 
         images = _check_images(images)
         if images.shape != expected_shape or images_fingerprint(images) != meta["images_sha256"]:

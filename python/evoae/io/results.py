@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Network, network_from_spec, network_spec
+from ..nn.network import Network, network_from_spec, network_spec
 
 __all__ = ["Result", "save_result", "load_result"]
 

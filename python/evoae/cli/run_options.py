@@ -12,9 +12,9 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import data
+from .. import data
 from .arguments import int_at_least, positive_float
-from .evolution import DEFAULT_SIGMA, OPERATORS, Evolution, Progress
+from ..evo.evolution import DEFAULT_SIGMA, OPERATORS, Evolution, Progress
 
 __all__ = ["add_run_options", "operator_kwargs", "load_images", "start_evolution", "describe",
            "run_callback", "deferred_interrupts", "CHECKPOINT_NAME"]
@@ -153,7 +153,7 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
                   "seconds": 0.0}
         return evolution, images, source
 
-    from .checkpoint import load_checkpoint
+    from ..io.checkpoint import load_checkpoint
 
     given = [f"--{name.replace('_', '-')}" for name in _OPERATOR_OPTIONS
              if getattr(args, name) is not None]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, data
+from .. import __version__, data
 from .arguments import int_at_least, positive_float
-from .tied import (RECIPE, TiedSettings, classification_test, save_model, settings_dict,
+from ..systems.tied import (RECIPE, TiedSettings, classification_test, save_model, settings_dict,
                    split_indices, train_layerwise)
 
 __all__ = ["add_tied_command", "command_tied", "FULL", "QUICK"]
@@ -44,7 +44,7 @@ def _scale(text: str):
 
 def add_tied_command(commands) -> argparse.ArgumentParser:
     """Adds `evoae tied` to the subparsers `commands` of the evoae command line."""
-    from . import evolution
+    from ..evo import evolution
 
     # The names of the toolkit's operators (None: an evoae without them accepts any name).
     names = getattr(evolution, "OPERATORS", {})
@@ -136,7 +136,7 @@ def _load(args) -> tuple:
 
 
 def _save_pictures(path: Path, targets, outputs, pca, title: str) -> None:
-    from .pictures import plt  # matplotlib with the Agg backend
+    from ..pictures import plt  # matplotlib with the Agg backend
 
     rows = (("target", targets), ("evolved", outputs), ("PCA", pca))
     n = len(targets)

@@ -1,0 +1,1 @@
+"""Training systems, one file each, composed of the shared parts (nn, evo, run, io)."""
