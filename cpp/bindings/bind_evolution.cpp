@@ -1,5 +1,6 @@
-// Bindings of the C++ Evolution; the Python class evoae.Evolution wraps it. Operators are
-// passed by name (operators.h); a saved state travels as a dict of NumPy arrays.
+// Bindings of the C++ engine; the Python class evoae.Evolution wraps it. Settings travel as
+// a dict checked against the one settings table (evo/settings.h), which is exported too; a
+// saved state travels as a dict of NumPy arrays.
 #include "bindings.h"
 #include "evoae/evolution.h"
 #include "evoae/operators.h"
@@ -58,36 +59,50 @@ py::dict state_to_dict(const Evolution& e) {
   return d;
 }
 
-py::dict settings_to_dict(const EvolutionSettings& s) {
+py::dict spec_to_dict(const SettingSpec& spec) {
+  static const char* types[] = {"int", "float", "choice"};
   py::dict d;
-  d["population"] = s.population;
-  d["mutations"] = s.mutations;
-  d["seed"] = s.seed;
-  d["mutation"] = name(s.mutation);
-  d["sigma"] = s.sigma;
-  d["step_control"] = name(s.step_control);
-  d["sigma_end"] = s.sigma_end;
-  d["mutations_end"] = s.mutations_end;
-  d["schedule_generations"] = s.schedule_generations;
-  d["tau"] = s.tau;
-  d["crossover"] = name(s.crossover);
-  d["selection"] = name(s.selection);
-  d["truncation"] = s.truncation;
-  d["tournament_size"] = s.tournament_size;
-  d["elites"] = s.elites;
-  d["fitness"] = name(s.fitness);
-  d["batch"] = s.batch;
+  d["name"] = spec.name;
+  d["type"] = types[static_cast<int>(spec.type)];
+  d["group"] = spec.group;
+  d["min"] = spec.min;
+  d["min_exclusive"] = spec.min_exclusive;
+  d["max"] = spec.max;
+  d["choices"] = spec.choices;
+  d["default"] = spec.default_value;
+  d["metavar"] = spec.metavar;
+  d["command_line"] = spec.command_line;
+  d["help"] = spec.help;
   return d;
 }
 
-const char* reason_name(StopReason r) {
-  switch (r) {
-    case StopReason::Generations: return "generations";
-    case StopReason::Seconds: return "seconds";
-    case StopReason::Target: return "target";
-    case StopReason::Patience: return "patience";
+// The objective's data from NumPy arrays: images (S, H, W) of the network's input shape,
+// targets (S, ...) of its output size, labels (S,) of classes.
+ObjectiveData objective_data(const Network& net, const FloatArray& images,
+                             const py::object& targets, const py::object& labels) {
+  const Shape in = net.input_shape();
+  require_shape(images, {-1, in.height, in.width}, "images",
+                ("(S, " + std::to_string(in.height) + ", " + std::to_string(in.width) + ")")
+                    .c_str());
+  ObjectiveData data;
+  data.inputs.assign(images.data(), images.data() + images.size());
+  data.num_samples = images.shape(0);
+  if (!targets.is_none()) {
+    const auto t = targets.cast<FloatArray>();
+    if (t.ndim() < 1 || static_cast<std::size_t>(t.shape(0)) != data.num_samples)
+      throw py::value_error("targets must hold one row per image (" +
+                            std::to_string(data.num_samples) + "), got shape " +
+                            shape_text({t.shape(), t.shape() + t.ndim()}));
+    data.targets.assign(t.data(), t.data() + t.size());
   }
-  return "";
+  if (!labels.is_none()) {
+    const auto l = labels.cast<py::array_t<int, py::array::c_style | py::array::forcecast>>();
+    if (l.ndim() != 1)
+      throw py::value_error("labels must be one class per image, shape (S,), got " +
+                            shape_text({l.shape(), l.shape() + l.ndim()}));
+    data.labels.assign(l.data(), l.data() + l.size());
+  }
+  return data;
 }
 
 }  // namespace
@@ -102,98 +117,73 @@ void bind_evolution(py::module_& m) {
     d["fitness"] = fitness_names();
     return d;
   }, "The valid names of each kind of operator, the default first.");
+  m.def("setting_specs", [] {
+    py::list specs;
+    for (const SettingSpec& spec : setting_specs()) specs.append(spec_to_dict(spec));
+    return specs;
+  }, "The settings table: name, type, group, range, choices, default, help of each setting.");
+  m.def("default_sigma", [](const std::string& mutation) {
+    return default_sigma(parse_mutation(mutation));
+  }, py::arg("mutation"), "sigma when none is given, for a mutation kind.");
 
   py::class_<Evolution>(m, "Evolution")
-      .def(py::init([](const Network& net, const FloatArray& images, int population,
-                       int mutations, std::uint64_t seed, int threads,
-                       const std::string& mutation, double sigma, const std::string& step_control,
-                       double sigma_end, int mutations_end, long schedule_generations, double tau,
-                       const std::string& crossover, const std::string& selection,
-                       int truncation, int tournament_size, int elites,
-                       const std::string& fitness, int batch, const py::object& state) {
-             const Shape in = net.input_shape();
-             require_shape(images, {-1, in.height, in.width}, "images",
-                           ("(S, " + std::to_string(in.height) + ", " +
-                            std::to_string(in.width) + ")").c_str());
-             EvolutionSettings s;
-             s.population = population;
-             s.mutations = mutations;
-             s.seed = seed;
-             s.threads = threads;
-             s.mutation = parse_mutation(mutation);
-             s.sigma = sigma;
-             s.step_control = parse_step_control(step_control);
-             s.sigma_end = sigma_end;
-             s.mutations_end = mutations_end;
-             s.schedule_generations = schedule_generations;
-             s.tau = tau;
-             s.crossover = parse_crossover(crossover);
-             s.selection = parse_selection(selection);
-             s.truncation = truncation;
-             s.tournament_size = tournament_size;
-             s.elites = elites;
-             s.fitness = parse_fitness(fitness);
-             s.batch = batch;
-             std::vector<float> data(images.data(), images.data() + images.size());
-             const std::size_t S = images.shape(0);
+      .def(py::init([](const Network& net, const FloatArray& images,
+                       const std::map<std::string, SettingValue>& settings,
+                       const py::object& targets, const py::object& labels,
+                       const py::object& state) {
+             ObjectiveData data = objective_data(net, images, targets, labels);
+             const EvolutionSettings s = settings_from(settings);
              if (state.is_none()) {
                py::gil_scoped_release release;  // evaluates the first population
-               return std::make_unique<Evolution>(net, std::move(data), S, s);
+               return std::make_unique<Evolution>(net, std::move(data), s);
              }
              EvolutionState st = state_from_dict(state.cast<py::dict>());
              py::gil_scoped_release release;
-             return std::make_unique<Evolution>(net, std::move(data), S, s, std::move(st));
+             return std::make_unique<Evolution>(net, std::move(data), s, std::move(st));
            }),
-           py::arg("network"), py::arg("images"), py::arg("population"), py::arg("mutations"),
-           py::arg("seed"), py::arg("threads"), py::arg("mutation") = "original",
-           py::arg("sigma") = 1.0, py::arg("step_control") = "fixed", py::arg("sigma_end") = 0.0,
-           py::arg("mutations_end") = -1, py::arg("schedule_generations") = 0,
-           py::arg("tau") = 0.0, py::arg("crossover") = "none",
-           py::arg("selection") = "copy-best", py::arg("truncation") = 0,
-           py::arg("tournament_size") = 0, py::arg("elites") = 1, py::arg("fitness") = "sae",
-           py::arg("batch") = 0, py::arg("state") = py::none())
+           py::arg("network"), py::arg("images"), py::arg("settings"),
+           py::arg("targets") = py::none(), py::arg("labels") = py::none(),
+           py::arg("state") = py::none())
       .def("step", &Evolution::step, py::call_guard<py::gil_scoped_release>())
-      .def("advance", py::overload_cast<long, double, double>(&Evolution::advance),
-           py::arg("max_generations"), py::arg("max_seconds"), py::arg("target_error"),
-           py::call_guard<py::gil_scoped_release>())
       .def(
-          "advance_until",
-          [](Evolution& e, long max_generations, double max_seconds, double target_error,
-             double target_mae, long patience) {
+          "advance",
+          [](Evolution& e, long max_generations, double max_seconds, double target_metric,
+             long patience) {
             StopConditions stop;
             stop.max_generations = max_generations;
             stop.max_seconds = max_seconds;
-            stop.target_error = target_error;
-            stop.target_mae = target_mae;
+            stop.target_metric = target_metric;
             stop.patience = patience;
             Advanced done;
             {
               py::gil_scoped_release release;
               done = e.advance(stop);
             }
-            return py::make_tuple(done.generations, reason_name(done.reason));
+            return py::make_tuple(done.generations, name(done.reason));
           },
-          py::arg("max_generations"), py::arg("max_seconds"), py::arg("target_error") = -1.0,
-          py::arg("target_mae") = -1.0, py::arg("patience") = 0,
+          py::arg("max_generations"), py::arg("max_seconds"), py::arg("target_metric") = -1.0,
+          py::arg("patience") = 0,
           "Runs until a stop condition holds; returns (generations done, reason).")
       .def("state", &state_to_dict, "The state to restore the run from (a dict of arrays).")
       .def_property_readonly("settings",
-                             [](const Evolution& e) { return settings_to_dict(e.settings()); })
+                             [](const Evolution& e) { return settings_values(e.settings()); })
+      .def_property_readonly("metric_name",
+                             [](const Evolution& e) { return e.objective().metric_name(); })
       .def_property_readonly("generation", &Evolution::generation)
       .def_property_readonly("best_error", &Evolution::best_error)
       .def_property_readonly("best_index", &Evolution::best_index)
-      .def_property_readonly("best_mae", [](Evolution& e) {
+      .def_property_readonly("best_metric", [](Evolution& e) {
         py::gil_scoped_release release;
-        return e.best_mae();
+        return e.best_metric();
       })
       .def("evaluate_best_on_all_images", [](Evolution& e) {
-        FullEvaluation f;
+        Measure m;
         {
           py::gil_scoped_release release;
-          f = e.evaluate_best_on_all_images();
+          m = e.evaluate_best_on_all_images();
         }
-        return py::make_tuple(f.error, f.mae);
-      }, "(fitness, mean |error| per pixel) of the best agent on all images.")
+        return py::make_tuple(m.fitness, m.metric);
+      }, "(fitness, metric) of the best agent on all samples.")
       .def_property_readonly("best_genome",
                              [](const Evolution& e) { return genome_array(e, e.best_index()); })
       .def_property_readonly("population",
@@ -217,8 +207,7 @@ void bind_evolution(py::module_& m) {
       })
       .def_property_readonly("images_per_generation", &Evolution::images_per_generation)
       .def_property_readonly("evaluations", &Evolution::evaluations)
-      .def_property_readonly("num_images", &Evolution::num_images)
-      .def_property_readonly("threads", [](const Evolution& e) { return e.settings().threads; });
+      .def_property_readonly("num_images", &Evolution::num_images);
 }
 
 }  // namespace evoae::bindings

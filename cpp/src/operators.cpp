@@ -30,7 +30,7 @@ const Names<Mutation, 6> kMutation{
 const Names<StepControl, 4> kStep{{"fixed", "schedule", "one-fifth", "self-adaptive"}};
 const Names<Crossover, 3> kCrossover{{"none", "uniform", "layer"}};
 const Names<Selection, 3> kSelection{{"copy-best", "truncation", "tournament"}};
-const Names<Fitness, 3> kFitness{{"sae", "mse", "rmse"}};
+const Names<Fitness, 4> kFitness{{"sae", "mse", "rmse", "cross-entropy"}};
 
 double clamp_sigma(double sigma) { return std::min(std::max(sigma, kMinSigma), kMaxSigma); }
 
@@ -185,6 +185,7 @@ double fitness_from_sum(Fitness f, double sum, std::size_t values) {
   switch (f) {
     case Fitness::AbsoluteSum:
       return sum;
+    case Fitness::CrossEntropy:
     case Fitness::MeanSquared:
       return sum / static_cast<double>(values);
     case Fitness::RootMeanSquared:

@@ -133,10 +133,24 @@ void PopulationEvaluator::errors(const float* genomes, std::size_t P, const floa
     for (int lane = 0; lane < kLanes; ++lane)
       if (pairs[lane] < P * S) item_errors_[pairs[lane]] = sum[lane];
   });
+  sum_per_genome(P, S, errors);
+}
+
+void PopulationEvaluator::sums(const float* genomes, std::size_t P, const float* inputs,
+                               std::size_t S, const ItemValue& value, double* out) {
+  if (item_errors_.size() < P * S) item_errors_.resize(P * S);
+  run(genomes, P, inputs, S, [&](const float* y, const std::size_t* pairs) {
+    for (int lane = 0; lane < kLanes; ++lane)
+      if (pairs[lane] < P * S) item_errors_[pairs[lane]] = value(y, lane, pairs[lane] % S);
+  });
+  sum_per_genome(P, S, out);
+}
+
+void PopulationEvaluator::sum_per_genome(std::size_t P, std::size_t S, double* out) const {
   for (std::size_t g = 0; g < P; ++g) {  // image order: the same sum for any thread count
     double sum = 0.0;
     for (std::size_t s = 0; s < S; ++s) sum += item_errors_[g * S + s];
-    errors[g] = sum;
+    out[g] = sum;
   }
 }
 

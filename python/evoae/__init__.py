@@ -22,10 +22,11 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 from . import data  # noqa: E402
 from .evo.evolution import Evolution, Progress  # noqa: E402
+from .run import Every, Stop, run  # noqa: E402
 from .nn.network import Network, network_from_spec, network_spec, varadi_network  # noqa: E402
 from .io.results import Result, load_result, save_result  # noqa: E402
 
 __all__ = [
     "Network", "varadi_network", "network_spec", "network_from_spec",
-    "Evolution", "Progress", "Result", "save_result", "load_result", "data", "__version__",
+    "Evolution", "Progress", "Stop", "Every", "run", "Result", "save_result", "load_result", "data", "__version__",
 ]

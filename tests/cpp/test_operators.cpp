@@ -366,12 +366,12 @@ TEST(evolution_fitness_by_name) {
     st.sigmas = {1.0};
     st.history = {0.0};
     Evolution evo(net, images, 2, s, st);
-    const FullEvaluation full = evo.evaluate_best_on_all_images();
+    const Measure full = evo.evaluate_best_on_all_images();
     const double expected = f == Fitness::AbsoluteSum   ? 0.7
                             : f == Fitness::MeanSquared ? 0.145
                                                         : std::sqrt(0.145);
-    CHECK_NEAR(full.error, expected, 1e-7);
-    CHECK_NEAR(full.mae, 0.35, 1e-7);
+    CHECK_NEAR(full.fitness, expected, 1e-7);
+    CHECK_NEAR(full.metric, 0.35, 1e-7);
     // and a fresh Evolution measures its agents the same way
     EvolutionSettings fresh = base(4, 1, 3);
     fresh.fitness = f;
@@ -385,7 +385,7 @@ TEST(evolution_fitness_by_name) {
                                                       : std::sqrt((d0 * d0 + d1 * d1) / 2);
       CHECK_NEAR(e2.errors()[a], want, 1e-6);
     }
-    CHECK_NEAR(e2.best_mae(), e2.evaluate_best_on_all_images().mae, 1e-12);
+    CHECK_NEAR(e2.best_mae(), e2.evaluate_best_on_all_images().metric, 1e-12);
   }
 }
 
@@ -627,11 +627,11 @@ TEST(mini_batch_reevaluates_everyone_on_new_images) {
   }
   CHECK(batches.size() > 3u);
   CHECK(evo.evaluations() == 5u * B * 11u);
-  const FullEvaluation full = evo.evaluate_best_on_all_images();
+  const Measure full = evo.evaluate_best_on_all_images();
   double all;
   fresh.errors(evo.best_genome(), 1, images.data(), images.data(), S, &all);
-  CHECK(full.error == all);
-  CHECK_NEAR(full.mae, all / (S * 36), 1e-15);
+  CHECK(full.fitness == all);
+  CHECK_NEAR(full.metric, all / (S * 36), 1e-15);
   EvolutionSettings whole = base(5, 4, 14);
   whole.batch = S;  // a batch of all images is no batch
   CHECK(Evolution(small_network(), images, S, whole).settings().batch == 0);
@@ -650,11 +650,11 @@ TEST(patience_and_target_stop_advance) {
   Evolution moving(small_network(), images, 2, base(8, 5, 15));
   stop.patience = 0;
   stop.max_generations = 500;
-  stop.target_mae = moving.best_mae() * 0.95;
+  stop.target_metric = moving.best_mae() * 0.95;
   done = moving.advance(stop);
   CHECK(done.reason == StopReason::Target);
-  CHECK(moving.best_mae() <= stop.target_mae);
-  CHECK(moving.history()[moving.history().size() - 2] / 72 > stop.target_mae);
+  CHECK(moving.best_mae() <= stop.target_metric);
+  CHECK(moving.history()[moving.history().size() - 2] / 72 > stop.target_metric);
   StopConditions few;
   few.max_generations = 3;
   CHECK(moving.advance(few).reason == StopReason::Generations);
@@ -760,7 +760,7 @@ TEST(impossible_settings_are_refused) {
   CHECK(refused([](EvolutionSettings& s) { s.truncation = 3; }, "truncation"));
   CHECK(refused([](EvolutionSettings& s) { s.elites = 10; }, "elites"));
   CHECK(refused([](EvolutionSettings& s) { s.elites = -1; }, "elites"));
-  CHECK(refused([](EvolutionSettings& s) { s.sigma = 0.0; }, "sigma"));
+  CHECK(refused([](EvolutionSettings& s) { s.sigma = -1.0; }, "sigma"));
   CHECK(refused([](EvolutionSettings& s) { s.sigma = -0.1; }, "sigma"));
   CHECK(refused([](EvolutionSettings& s) { s.sigma = NAN; }, "sigma"));
   CHECK(refused([](EvolutionSettings& s) { s.crossover = Crossover::Uniform; }, "copy-best"));

@@ -37,6 +37,8 @@
 //                            unless the fitness data changes, as with mini-batches).
 //   fitness "sae"            Varadi 2021: sum over images and pixels of |output - target|.
 //   fitness "mse", "rmse"    mean over images and pixels of (output - target)^2, its root.
+//   fitness "cross-entropy"  mean over samples of the softmax cross-entropy of the outputs
+//                            (logits) against the labels: the classification objective's.
 #pragma once
 
 #include <cstddef>
@@ -53,7 +55,7 @@ enum class Mutation { Original, PerAgent, Gaussian, GaussianAll, Reset, Zero };
 enum class StepControl { Fixed, Schedule, OneFifth, SelfAdaptive };
 enum class Crossover { None, Uniform, Layer };
 enum class Selection { CopyBest, Truncation, Tournament };
-enum class Fitness { AbsoluteSum, MeanSquared, RootMeanSquared };
+enum class Fitness { AbsoluteSum, MeanSquared, RootMeanSquared, CrossEntropy };
 
 // Names as the Python API and the CLI use them ("original", "per-agent", ...). parse_* throw
 // std::invalid_argument naming the valid choices.
@@ -127,8 +129,8 @@ std::size_t select_parent(Selection kind, const std::vector<std::size_t>& rankin
 std::vector<std::size_t> sample_batch(std::size_t S, std::size_t B, Rng& rng);
 
 // --- fitness -------------------------------------------------------------------------------
-// The fitness from the evaluator's sum over `values` = images x pixels (a sum of |d| for
-// AbsoluteSum, of d^2 for the others).
+// A reconstruction fitness from the evaluator's sum over `values` = images x pixels (a sum of
+// |d| for AbsoluteSum, of d^2 for the others).
 double fitness_from_sum(Fitness f, double sum, std::size_t values);
 
 }  // namespace evoae

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "evoae/network.h"
@@ -31,6 +32,13 @@ class PopulationEvaluator {
   void errors(const float* genomes, std::size_t P, const float* inputs, const float* targets,
               std::size_t S, double* errors, ErrorSum sum = ErrorSum::Absolute);
 
+  // Per genome, the sum over images (in image order) of value(output, lane, image): output is
+  // an item's (output size, kLanes) result and lane the genome's lane in it. For objectives
+  // other than the error sums (classification); value runs inside the parallel loop.
+  using ItemValue = std::function<double(const float* output, int lane, std::size_t image)>;
+  void sums(const float* genomes, std::size_t P, const float* inputs, std::size_t S,
+            const ItemValue& value, double* out);
+
   int threads() const { return threads_; }
 
  private:
@@ -39,6 +47,8 @@ class PopulationEvaluator {
   template <class Consume>
   void run(const float* genomes, std::size_t P, const float* images, std::size_t S,
            Consume&& consume);
+  // out[g] = the sum of item_errors_[g * S + s] over s in image order.
+  void sum_per_genome(std::size_t P, std::size_t S, double* out) const;
 
   const Network& net_;
   int threads_;

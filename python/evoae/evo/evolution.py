@@ -1,58 +1,46 @@
-"""Evolution of a population of genomes, the original loop of Varadi (2021) by default.
+"""Evolution of a population of genomes: the engine of the C++ core, one strategy (the
+genetic algorithm, the original loop of Varadi (2021) by default) and one objective
+(reconstruction of the images by default; classification with labels).
 
-The generations run in C++ with the GIL released; `run` hands control back to Python a few
-times a second to report progress and check the stop conditions. The operators (mutation,
-step-size control, crossover, selection, elites, fitness, mini-batches) are chosen by name;
-OPERATORS lists the names and `evoae run --help` says where each comes from.
+The generations run in C++ with the GIL released; run() is the one run loop of evoae.run,
+which hands control back to Python a few times a second for progress and the stop
+conditions. The settings (operators, fitness, mini-batches) are chosen by name from one table
+(evoae.evo.settings.SETTINGS); `evoae run --help` says where each comes from.
 """
 from __future__ import annotations
 
-import math
 import os
-import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 
 from .. import _core
 from ..nn.network import Network
+from ..run import Every, Progress, Stop
+from ..run import run as run_loop
+from .settings import DEFAULT_SIGMA, OPERATORS, SETTINGS, given_settings
 
 __all__ = ["Evolution", "Progress", "FullEvaluation", "OPERATORS", "DEFAULT_SIGMA"]
-
-#: The valid names of each kind of operator, the default (the original loop's) first.
-OPERATORS: dict = {kind: list(names) for kind, names in _core.operator_names().items()}
-
-#: sigma when none is given: U(-1, 1) steps as in the original for the uniform kinds; for
-#: Gaussian noise on a few weights about the same spread (on the ten digits sigma 0.5 on one
-#: weight did as well as 1 and better than 0.1 or 0.3 on more); noise on all 1397 weights at
-#: once must be far smaller.
-DEFAULT_SIGMA = {"original": 1.0, "per-agent": 1.0, "gaussian": 0.5, "gaussian-all": 0.01,
-                 "reset": 1.0, "zero": 1.0}
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the run() callback receives after each slice of generations."""
-
-    generation: int
-    best_error: float  # the fitness of the best: by default the sum of |output - target| over
-    # all images and pixels (the paper's error)
-    best_mae: float  # mean |output - target| per pixel of the best (on this generation's images)
-    evals_per_second: float  # (genome, image) forward passes per second since run() started
-    elapsed: float  # seconds since run() started
 
 
 @dataclass(frozen=True)
 class FullEvaluation:
-    """The best agent measured on all images (after mini-batches: the honest number)."""
+    """The best agent measured on all samples (after mini-batches: the honest number)."""
 
-    error: float  # fitness on all images
-    mae: float  # mean |output - target| per pixel on all images
+    error: float  # fitness on all samples
+    metric: float  # the objective's metric on all samples (mean |error| per pixel)
+
+    @property
+    def mae(self) -> float:
+        return self.metric
 
 
 class Evolution:
-    """Evolve genomes of `network` to reconstruct `images` (float32 (S, H, W), already scaled).
+    """Evolve genomes of `network` to reconstruct `images` (float32 (S, H, W), already scaled),
+    or, with `targets`, to map the images to them (float32 (S, ...) of the network's output
+    size), or, with `labels` (int (S,)), to classify them (the network's outputs are one logit
+    per class; fitness: softmax cross-entropy; metric: the error rate).
 
     With the defaults, the original loop: each generation the best agent is copied into all;
     `mutations` indices, drawn once and shared, get U(-1, 1) added in agents 1..population-1;
@@ -79,88 +67,50 @@ class Evolution:
       fitness: "sae" (sum of |error|, the original), "mse", "rmse".
       batch: evaluate each generation on a new seeded random subset of this many images
         (mini-batch fitness); evaluate_best_on_all_images() gives the full measure.
+    Every keyword is a setting of evoae.evo.settings.SETTINGS (its help says more); values
+    are checked by the core, which raises ValueError naming the setting.
     """
 
     def __init__(
         self,
         network: Network,
         images: np.ndarray,
-        population: int = 20,
-        mutations: int = 10,
-        seed: int = 0,
+        population: int = SETTINGS["population"].default,
+        mutations: int = SETTINGS["mutations"].default,
+        seed: int = SETTINGS["seed"].default,
         threads: Optional[int] = None,
         *,
-        mutation: str = "original",
-        sigma: Optional[float] = None,
-        step_control: str = "fixed",
-        sigma_end: Optional[float] = None,
-        mutations_end: Optional[int] = None,
-        schedule_generations: Optional[int] = None,
-        tau: Optional[float] = None,
-        crossover: str = "none",
-        selection: str = "copy-best",
-        truncation: Optional[int] = None,
-        tournament_size: Optional[int] = None,
-        elites: int = 1,
-        fitness: str = "sae",
-        batch: Optional[int] = None,
+        targets: Optional[np.ndarray] = None,
+        labels: Optional[np.ndarray] = None,
+        **settings,
     ):
-        images = _check_images(images)
-        if population < 1:
-            raise ValueError(f"population must be >= 1, got {population}")
-        if mutations < 0:
-            raise ValueError(f"mutations must be >= 0, got {mutations}")
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
-        if mutation not in DEFAULT_SIGMA:
-            raise ValueError(f"unknown mutation {mutation!r}: choose "
-                             f"{', '.join(OPERATORS['mutation'])}")
-        if sigma is not None and mutation in ("reset", "zero"):
-            raise ValueError(f"mutation {mutation!r} has no step size: sigma does not apply")
-        if sigma is not None and not (sigma > 0 and math.isfinite(sigma)):
-            raise ValueError(f"sigma must be > 0, got {sigma}")
-        if sigma_end is not None and not (sigma_end > 0 and math.isfinite(sigma_end)):
-            raise ValueError(f"sigma_end must be > 0, got {sigma_end}")
-        if mutations_end is not None and mutations_end < 0:
-            raise ValueError(f"mutations_end must be >= 0, got {mutations_end}")
-        if tau is not None and not (tau > 0 and math.isfinite(tau)):
-            raise ValueError(f"tau must be > 0, got {tau}")
-        for name, value in (("truncation", truncation), ("tournament_size", tournament_size),
-                            ("batch", batch), ("schedule_generations", schedule_generations)):
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
-        settings = dict(
-            population=population, mutations=mutations, seed=seed, mutation=mutation,
-            sigma=DEFAULT_SIGMA[mutation] if sigma is None else float(sigma),
-            step_control=step_control,
-            sigma_end=0.0 if sigma_end is None else float(sigma_end),
-            mutations_end=-1 if mutations_end is None else mutations_end,
-            schedule_generations=0 if schedule_generations is None else schedule_generations,
-            tau=0.0 if tau is None else float(tau),
-            crossover=crossover, selection=selection,
-            truncation=0 if truncation is None else truncation,
-            tournament_size=0 if tournament_size is None else tournament_size,
-            elites=elites, fitness=fitness, batch=0 if batch is None else batch,
-        )
-        self._setup(network, images, settings, threads, state=None)
+        if labels is not None:  # a classifier unless told otherwise
+            settings.setdefault("objective", "classification")
+            settings.setdefault("fitness", "cross-entropy")
+        given = given_settings(dict(settings, population=population, mutations=mutations,
+                                    seed=seed, threads=threads))
+        self._setup(network, images, given, targets, labels, state=None)
 
-    def _setup(self, network: Network, images: np.ndarray, settings: dict,
-               threads: Optional[int], state: Optional[dict]) -> None:
+    def _setup(self, network: Network, images, settings: dict, targets, labels,
+               state: Optional[dict]) -> None:
         self.network = network
-        self.images = images
-        self.population_size = settings["population"]
-        self.mutations = settings["mutations"]
-        self.seed = settings["seed"]
+        # Copies: changing the caller's arrays later must not change what is saved.
+        self.images = _check_images(images).copy()
+        self.targets = None if targets is None else np.array(targets, dtype=np.float32)
+        self.labels = None if labels is None else np.array(labels, dtype=np.int32)
         self.stop_reason: Optional[str] = None  # why the last run() stopped
-        self._core = _core.Evolution(network, images, threads=threads or 0, state=state,
-                                     **settings)
-        self._pixels = images[0].size
+        self._core = _core.Evolution(network, self.images, settings, targets=self.targets,
+                                     labels=self.labels, state=state)
 
     @classmethod
-    def _restore(cls, network: Network, images: np.ndarray, settings: dict, state: dict,
-                 threads: Optional[int] = None) -> "Evolution":
+    def restore(cls, network: Network, images: np.ndarray, settings: dict, state: dict,
+                threads: Optional[int] = None, targets: Optional[np.ndarray] = None,
+                labels: Optional[np.ndarray] = None) -> "Evolution":
+        """An Evolution that continues from `state` (state()) with its resolved `settings`
+        (settings) and the same data; it goes on bit for bit as the one saved."""
         self = cls.__new__(cls)
-        self._setup(network, _check_images(images), settings, threads, state)
+        settings = given_settings(dict(settings, threads=threads))
+        self._setup(network, images, settings, targets, labels, state)
         return self
 
     # -- state ------------------------------------------------------------------------------
@@ -180,10 +130,26 @@ class Evolution:
         return self._core.best_error
 
     @property
+    def best_metric(self) -> float:
+        """The objective's metric of the best agent on this generation's samples (the
+        mini-batch when there is one): mean |output - target| per pixel for reconstruction,
+        the error rate for classification."""
+        return self._core.best_metric
+
+    @property
     def best_mae(self) -> float:
-        """Mean |output - target| per pixel for the best agent (on this generation's images:
-        the mini-batch when there is one)."""
-        return self._core.best_mae
+        """best_metric under its reconstruction name: mean |output - target| per pixel."""
+        return self._core.best_metric
+
+    @property
+    def metric_name(self) -> str:
+        """"MAE" (mean |error| per pixel) or "error rate" (classification)."""
+        return self._core.metric_name
+
+    def state(self) -> dict:
+        """Everything besides the settings and the data that the run continues from: a dict
+        of generation, genomes, errors, sigmas, sigma, history, evaluations."""
+        return self._core.state()
 
     @property
     def best_genome(self) -> np.ndarray:
@@ -239,8 +205,8 @@ class Evolution:
         return self.network.forward(self.best_genome, self.images)
 
     def evaluate_best_on_all_images(self) -> FullEvaluation:
-        """The best agent's fitness and mean |error| per pixel on all images (the same as
-        best_error and best_mae unless mini-batches are on)."""
+        """The best agent's fitness and metric (mean |error| per pixel) on all samples (the
+        same as best_error and best_metric unless mini-batches are on)."""
         return FullEvaluation(*self._core.evaluate_best_on_all_images())
 
     # -- checkpoints ------------------------------------------------------------------------
@@ -268,6 +234,12 @@ class Evolution:
         """One generation."""
         self._core.step()
 
+    def advance(self, max_generations: int, max_seconds: float, target_metric: float = -1.0,
+                patience: int = 0) -> tuple:
+        """Generations until one of these holds (checked after each generation); returns
+        (generations done, reason). run() is the loop to use; this is its step."""
+        return self._core.advance(max_generations, max_seconds, target_metric, patience)
+
     def run(
         self,
         generations: Optional[int] = None,
@@ -279,68 +251,27 @@ class Evolution:
         checkpoint: Optional[str | os.PathLike] = None,
         checkpoint_every: Optional[int] = None,
         checkpoint_extra: Optional[Callable[[], dict]] = None,
+        every: Iterable[Every] = (),
+        stop_event=None,
     ) -> Progress:
         """Run generations until one stop condition holds: `generations` more generations,
-        `seconds` of wall time, best MAE per pixel <= `target`, or `patience` generations
-        without a new lowest best error. With none given it runs until the callback returns
-        True. The callback gets a Progress every `interval` seconds (at the end of the
-        generation running then). With `checkpoint` and `checkpoint_every`, save(checkpoint)
-        every that many generations (extra from `checkpoint_extra()`). Returns the final
-        Progress; `stop_reason` says which condition stopped it."""
-        if (generations is None and seconds is None and target is None and patience is None
-                and callback is None):
-            raise ValueError("give generations, seconds, target, patience or a callback, "
-                             "or it never stops")
-        if generations is not None and generations < 0:
-            raise ValueError(f"generations must be >= 0, got {generations}")
-        if seconds is not None and seconds < 0:
-            raise ValueError(f"seconds must be >= 0, got {seconds}")
-        if patience is not None and patience < 1:
-            raise ValueError(f"patience must be >= 1, got {patience}")
-        if not interval > 0:
-            raise ValueError(f"interval must be > 0, got {interval}")
+        `seconds` of running, the best's metric (MAE per pixel) <= `target`, or `patience`
+        generations without a new lowest best error, or `stop_event` (a threading.Event) is
+        set. With none given it runs until the callback returns True. The callback gets a
+        Progress every `interval` seconds. With `checkpoint` and `checkpoint_every`,
+        save(checkpoint) every that many generations (extra from `checkpoint_extra()`);
+        `every`: more evoae.run.Every actions. Returns the final Progress; `stop_reason` says
+        which condition stopped it. (evoae.run.run is the loop.)"""
         if (checkpoint is None) != (checkpoint_every is None):
             raise ValueError("give checkpoint and checkpoint_every together")
-        if checkpoint_every is not None and checkpoint_every < 1:
-            raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
-        settings = self.settings
-        target_error, target_mae = -1.0, -1.0
-        if target is not None:
-            if settings["fitness"] == "sae" and settings["batch"] == 0:
-                target_error = target * len(self.images) * self._pixels
-            else:
-                target_mae = target
-        start, evals0, done = time.perf_counter(), self.evaluations, 0
-        self.stop_reason = None
-
-        def progress() -> Progress:
-            elapsed = time.perf_counter() - start
-            rate = (self.evaluations - evals0) / elapsed if elapsed > 0 else 0.0
-            return Progress(self.generation, self.best_error, self.best_mae, rate, elapsed)
-
-        report = progress()
-        while True:
-            left = float("inf") if seconds is None else seconds - report.elapsed
-            gens_left = 2**62 if generations is None else generations - done
-            if gens_left <= 0 or left <= 0:
-                self.stop_reason = "generations" if gens_left <= 0 else "seconds"
-                return report
-            chunk = gens_left
-            if checkpoint_every is not None:  # stop at the next checkpoint generation
-                chunk = min(chunk, checkpoint_every - self.generation % checkpoint_every)
-            n, reason = self._core.advance_until(chunk, min(left, interval), target_error,
-                                                 target_mae, patience or 0)
-            done += n
-            if checkpoint_every is not None and n > 0 and self.generation % checkpoint_every == 0:
-                self.save(checkpoint, checkpoint_extra() if checkpoint_extra else None)
-            report = progress()
-            stop = callback is not None and callback(report)
-            if reason in ("target", "patience"):
-                self.stop_reason = reason
-                return report
-            if stop:
-                self.stop_reason = "callback"
-                return report
+        actions = list(every)
+        if checkpoint_every is not None:
+            if checkpoint_every < 1:
+                raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
+            actions.append(Every(checkpoint_every, lambda: self.save(
+                checkpoint, checkpoint_extra() if checkpoint_extra else None)))
+        return run_loop(self, Stop(generations, seconds, target, patience), callback,
+                        interval, actions, stop_event)
 
 
 def _check_images(images) -> np.ndarray:

@@ -60,7 +60,7 @@ def _checksum(meta: str, arrays: dict) -> str:
 def save_checkpoint(path: str | os.PathLike, evolution, extra: Optional[dict] = None) -> None:
     """Write `evolution`'s complete state to `path` atomically (see the module's text)."""
     path = Path(path)
-    state = evolution._core.state()
+    state = evolution.state()
     images = evolution.images
     store = images.nbytes <= STORE_IMAGES_MAX_BYTES
     meta = json.dumps({
@@ -162,5 +162,5 @@ def load_checkpoint(path: str | os.PathLike, images: Optional[np.ndarray] = None
     if state["genomes"].ndim != 2 or state["genomes"].shape[1] != net.num_params:
         raise ValueError(f"{path}: genomes of shape {state['genomes'].shape} do not fit the "
                          f"network's {net.num_params} parameters")
-    evolution = Evolution._restore(net, images, meta["settings"], state, threads)
+    evolution = Evolution.restore(net, images, meta["settings"], state, threads)
     return Checkpoint(evolution, meta["extra"], bool(meta["images_stored"]))

@@ -1,0 +1,83 @@
+// The settings of a run, declared once. The table setting_specs() names each setting with its
+// type, range, default and help; the C++ checks, the Python keyword arguments and the CLI
+// options are all made from it (the bindings export it as evoae._core.setting_specs()).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "evoae/operators.h"
+
+namespace evoae {
+
+// What the population is measured on: reconstruction of the inputs (or of given targets), or
+// the class of each input (labels) by softmax cross-entropy.
+enum class ObjectiveKind { Reconstruction, Classification };
+const char* name(ObjectiveKind k);
+
+// Every setting; the defaults are the original loop of Varadi (2021). A value equal to a
+// setting's `unset` stands for "not given": it is resolved from the others (see
+// setting_specs()).
+struct EvolutionSettings {
+  int population = 20;
+  int mutations = 10;  // k: positions mutated per child (shared ones for "original")
+  std::uint64_t seed = 0;
+  int threads = 0;  // 0: OpenMP's default
+  Mutation mutation = Mutation::Original;
+  double sigma = 0.0;  // step size; 0: default_sigma(mutation)
+  StepControl step_control = StepControl::Fixed;
+  double sigma_end = 0.0;          // Schedule: final sigma (0: sigma)
+  int mutations_end = -1;          // Schedule: final k (-1: mutations)
+  long schedule_generations = 0;   // Schedule: generations from the start to the end values
+  double tau = 0.0;                // SelfAdaptive: learning rate (0: 1 / sqrt(2 params))
+  Crossover crossover = Crossover::None;
+  Selection selection = Selection::CopyBest;
+  int truncation = 0;              // Truncation: T parents (0: max(2, population / 5))
+  int tournament_size = 0;         // Tournament: agents per tournament (0: 3)
+  int elites = 1;                  // agents passed on unchanged
+  ObjectiveKind objective = ObjectiveKind::Reconstruction;
+  Fitness fitness = Fitness::AbsoluteSum;
+  int batch = 0;                   // samples per generation, a new random subset each (0: all)
+};
+
+// sigma when none is given: U(-1, 1) steps as in the original for the uniform kinds; for
+// Gaussian noise on a few weights about the same spread (on the ten digits sigma 0.5 on one
+// weight did as well as 1 and better than 0.1 or 0.3 on more); noise on all weights at once
+// must be far smaller. Reset and Zero have no step size (1 is kept as a neutral value).
+double default_sigma(Mutation m);
+
+// A setting's value as it crosses to Python and back: none (unset), an integer, a real, a name.
+using SettingValue = std::variant<std::monostate, long long, double, std::string>;
+
+enum class SettingType { Integer, Real, Choice };
+
+struct SettingSpec {
+  std::string name;   // Python keyword; the CLI option is --name with '-' for '_'
+  SettingType type;
+  std::string group;  // "strategy", "objective" or "engine": the part that reads it
+  double min = 0;                 // Integer, Real: the smallest value a user may give
+  bool min_exclusive = false;     // Real: the value must be > min
+  double max = std::numeric_limits<double>::infinity();
+  std::vector<std::string> choices;  // Choice: the names, the default first
+  SettingValue default_value;        // monostate: resolved from the others (see help)
+  std::string metavar;               // the CLI's placeholder, e.g. "T"; empty: the name's
+  bool command_line = true;          // offered as an `evoae run` option
+  std::string help;                  // says what it does, where it comes from, its default
+};
+
+// All settings, in the order of EvolutionSettings.
+const std::vector<SettingSpec>& setting_specs();
+
+// Settings from given values (unknown names, wrong types and values out of range are refused
+// with std::invalid_argument naming the setting); the others keep their defaults.
+EvolutionSettings settings_from(const std::map<std::string, SettingValue>& given);
+// Every setting's value; unset ones (see EvolutionSettings) as monostate.
+std::map<std::string, SettingValue> settings_values(const EvolutionSettings& s);
+// Throws std::invalid_argument unless every value is unset or in its spec's range.
+void check_setting_ranges(const EvolutionSettings& s);
+
+}  // namespace evoae

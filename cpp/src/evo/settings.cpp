@@ -1,0 +1,276 @@
+// The settings table: one entry per setting with its spec (what Python and the CLI see) and
+// how it is read from and written to EvolutionSettings.
+#include "evoae/evo/settings.h"
+
+#include <cmath>
+#include <functional>
+#include <stdexcept>
+
+namespace evoae {
+namespace {
+
+struct Access {
+  std::function<SettingValue(const EvolutionSettings&)> get;
+  std::function<void(EvolutionSettings&, const SettingValue&)> set;  // a value in range
+};
+
+struct Entry {
+  SettingSpec spec;
+  Access access;
+};
+
+// An integer or real member; a member equal to `unset` reads as "not given".
+template <class T>
+Access number(T EvolutionSettings::*member, bool has_unset = false, T unset = T()) {
+  return {[=](const EvolutionSettings& s) -> SettingValue {
+            const T v = s.*member;
+            if (has_unset && v == unset) return std::monostate{};
+            if constexpr (std::is_floating_point_v<T>) return static_cast<double>(v);
+            else return static_cast<long long>(v);
+          },
+          [=](EvolutionSettings& s, const SettingValue& v) {
+            if (const auto* i = std::get_if<long long>(&v)) s.*member = static_cast<T>(*i);
+            else s.*member = static_cast<T>(std::get<double>(v));
+          }};
+}
+
+template <class E>
+Access choice(E EvolutionSettings::*member, E (*parse)(const std::string&)) {
+  return {[=](const EvolutionSettings& s) -> SettingValue { return std::string(name(s.*member)); },
+          [=](EvolutionSettings& s, const SettingValue& v) {
+            s.*member = parse(std::get<std::string>(v));
+          }};
+}
+
+ObjectiveKind parse_objective(const std::string& text) {
+  if (text == "reconstruction") return ObjectiveKind::Reconstruction;
+  if (text == "classification") return ObjectiveKind::Classification;
+  throw std::invalid_argument("unknown objective '" + text +
+                              "': choose reconstruction, classification");
+}
+
+SettingSpec integer(const char* name, const char* group, long long min, SettingValue def,
+                    const char* metavar, const char* help) {
+  SettingSpec s;
+  s.name = name, s.type = SettingType::Integer, s.group = group;
+  s.min = static_cast<double>(min);
+  s.default_value = def;
+  s.metavar = metavar;
+  s.help = help;
+  return s;
+}
+
+SettingSpec positive_real(const char* name, const char* group, const char* help) {
+  SettingSpec s;
+  s.name = name, s.type = SettingType::Real, s.group = group;
+  s.min_exclusive = true;
+  s.help = help;
+  return s;
+}
+
+SettingSpec names(const char* name, const char* group, std::vector<std::string> choices,
+                  const char* help) {
+  SettingSpec s;
+  s.name = name, s.type = SettingType::Choice, s.group = group;
+  s.default_value = choices.front();
+  s.choices = std::move(choices);
+  s.help = help;
+  return s;
+}
+
+const std::vector<Entry>& entries() {
+  using S = EvolutionSettings;
+  static const std::vector<Entry> table = [] {
+    std::vector<Entry> t;
+    t.push_back({integer("population", "strategy", 1, 20LL, "",
+                         "number of agents (genomes) per generation"),
+                 number(&S::population)});
+    t.push_back({integer("mutations", "strategy", 0, 10LL, "",
+                         "k: parameter positions mutated per child (with mutation original, "
+                         "drawn once per generation and shared by all children)"),
+                 number(&S::mutations)});
+    t.push_back({integer("seed", "strategy", 0, 0LL, "",
+                         "random seed; the same seed gives the same run on any thread count"),
+                 number(&S::seed)});
+    SettingSpec threads = integer("threads", "engine", 1, std::monostate{}, "",
+                                  "OpenMP threads (default: all cores, or OMP_NUM_THREADS); "
+                                  "any number gives the same result");
+    t.push_back({threads, number(&S::threads, true, 0)});
+    t.push_back({names("mutation", "strategy", mutation_names(),
+                       "how a child is changed: original = MUTATIONS indices drawn once per "
+                       "generation, shared by all children, each adds sigma*U(-1,1) (Varadi "
+                       "2021; sigma 1); per-agent = the same with each child's own indices; "
+                       "gaussian = sigma*N(0,1) added at MUTATIONS own indices (Such et al. "
+                       "2017, Deep Neuroevolution); gaussian-all = sigma*N(0,1) on every weight "
+                       "(Such et al. 2017 as published); reset = MUTATIONS weights get a new "
+                       "U(-1,1) value (random resetting); zero = MUTATIONS weights set to 0 "
+                       "(David & Greental 2014)"),
+                 choice(&S::mutation, parse_mutation)});
+    t.push_back({positive_real("sigma", "strategy",
+                               "step size: scales U(-1,1) or N(0,1); the start value under "
+                               "step_control (default: original 1, per-agent 1, gaussian 0.5, "
+                               "gaussian-all 0.01; reset and zero have none)"),
+                 number(&S::sigma, true, 0.0)});
+    t.push_back({names("step_control", "strategy", step_control_names(),
+                       "step-size control: fixed; schedule = sigma goes geometrically to "
+                       "sigma_end and MUTATIONS linearly to mutations_end over "
+                       "schedule_generations; one-fifth = Rechenberg's 1/5 success rule "
+                       "(sigma /= 0.85 when over 1/5 of the children beat their parent, "
+                       "*= 0.85 when under); self-adaptive = each agent carries its own "
+                       "sigma, a child multiplies its parent's by exp(tau*N(0,1)) "
+                       "(Schwefel's log-normal self-adaptation)"),
+                 choice(&S::step_control, parse_step_control)});
+    t.push_back({positive_real("sigma_end", "strategy",
+                               "schedule: the final sigma (default: sigma)"),
+                 number(&S::sigma_end, true, 0.0)});
+    t.push_back({integer("mutations_end", "strategy", 0, std::monostate{}, "",
+                         "schedule: the final number of mutated positions (default: "
+                         "mutations)"),
+                 number(&S::mutations_end, true, -1)});
+    t.push_back({integer("schedule_generations", "strategy", 1, std::monostate{}, "G",
+                         "schedule: generations from the start to the end values"),
+                 number(&S::schedule_generations, true, 0L)});
+    t.push_back({positive_real("tau", "strategy",
+                               "self-adaptive: learning rate of log sigma (default: "
+                               "1/sqrt(2*parameters), 0.019 for the paper's network)"),
+                 number(&S::tau, true, 0.0)});
+    t.push_back({names("crossover", "strategy", crossover_names(),
+                       "none; uniform = each weight from either of two parents (Syswerda "
+                       "1989); layer = each layer's weights and biases from either parent "
+                       "(Montana & Davis 1989's node crossover at the grain of layers). Needs "
+                       "selection truncation or tournament"),
+                 choice(&S::crossover, parse_crossover)});
+    t.push_back({names("selection", "strategy", selection_names(),
+                       "who the children come from: copy-best = all from the best agent "
+                       "(Varadi 2021); truncation = each from one of the truncation best, "
+                       "uniformly (Such et al. 2017); tournament = the best of "
+                       "tournament_size agents drawn at random (Goldberg & Deb 1991)"),
+                 choice(&S::selection, parse_selection)});
+    t.push_back({integer("truncation", "strategy", 1, std::monostate{}, "T",
+                         "truncation: the number of best agents that are parents (default: "
+                         "max(2, population/5))"),
+                 number(&S::truncation, true, 0)});
+    t.push_back({integer("tournament_size", "strategy", 1, std::monostate{}, "K",
+                         "tournament: agents per tournament (default: 3)"),
+                 number(&S::tournament_size, true, 0)});
+    t.push_back({integer("elites", "strategy", 0, 1LL, "E",
+                         "the E best agents pass on unchanged and are not evaluated again "
+                         "(unless batch changes the data); 1 as the original"),
+                 number(&S::elites)});
+    SettingSpec objective = names("objective", "objective", {"reconstruction", "classification"},
+                                  "what is measured: reconstruction of the inputs (or of "
+                                  "given targets), or classification of labelled inputs by "
+                                  "softmax cross-entropy");
+    objective.command_line = false;  // `evoae run` reconstructs
+    t.push_back({objective, choice(&S::objective, parse_objective)});
+    t.push_back({names("fitness", "objective", fitness_names(),
+                       "what is minimised: sae = sum over samples and pixels of |output - "
+                       "target| (Varadi 2021); mse = mean squared error; rmse = its root; "
+                       "cross-entropy = mean softmax cross-entropy (classification). "
+                       "Progress and target use the mean |error| per pixel (the error rate "
+                       "for classification)"),
+                 choice(&S::fitness, parse_fitness)});
+    t.push_back({integer("batch", "objective", 1, std::monostate{}, "B",
+                         "mini-batch fitness: each generation measures on a new seeded random "
+                         "subset of B of the samples; the best is measured on all at the end "
+                         "(default: all samples)"),
+                 number(&S::batch, true, 0)});
+    return t;
+  }();
+  return table;
+}
+
+std::string number_text(double x) {
+  if (x == std::floor(x) && std::fabs(x) < 1e15) return std::to_string(static_cast<long long>(x));
+  std::string s = std::to_string(x);
+  s.erase(s.find_last_not_of('0') + 1);
+  return s;
+}
+
+std::string value_text(const SettingValue& v) {
+  if (const auto* i = std::get_if<long long>(&v)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&v)) return number_text(*d);
+  if (const auto* s = std::get_if<std::string>(&v)) return "'" + *s + "'";
+  return "none";
+}
+
+// Throws unless `v` is a value of the spec's type in its range (an integer counts as a real).
+void check_value(const SettingSpec& spec, const SettingValue& v) {
+  const std::string& n = spec.name;
+  if (spec.type == SettingType::Choice) {
+    if (!std::holds_alternative<std::string>(v))
+      throw std::invalid_argument(n + " must be a name, got " + value_text(v));
+    return;  // the parse function names the valid choices
+  }
+  double x;
+  if (const auto* i = std::get_if<long long>(&v)) x = static_cast<double>(*i);
+  else if (const auto* d = std::get_if<double>(&v); d && spec.type == SettingType::Real) x = *d;
+  else
+    throw std::invalid_argument(n + " must be " +
+                                (spec.type == SettingType::Integer ? "an integer" : "a number") +
+                                ", got " + value_text(v));
+  if (std::isnan(x) || (spec.min_exclusive ? !(x > spec.min) : !(x >= spec.min)))
+    throw std::invalid_argument(n + " must be " + (spec.min_exclusive ? "> " : ">= ") +
+                                number_text(spec.min) + ", got " + value_text(v));
+  if (!(x <= spec.max) || std::isinf(x))
+    throw std::invalid_argument(n + " must be " +
+                                (std::isinf(spec.max) ? std::string("finite")
+                                                      : "<= " + number_text(spec.max)) +
+                                ", got " + value_text(v));
+}
+
+}  // namespace
+
+const char* name(ObjectiveKind k) {
+  return k == ObjectiveKind::Reconstruction ? "reconstruction" : "classification";
+}
+
+double default_sigma(Mutation m) {
+  switch (m) {
+    case Mutation::Gaussian: return 0.5;
+    case Mutation::GaussianAll: return 0.01;
+    default: return 1.0;
+  }
+}
+
+const std::vector<SettingSpec>& setting_specs() {
+  static const std::vector<SettingSpec> specs = [] {
+    std::vector<SettingSpec> v;
+    for (const Entry& e : entries()) v.push_back(e.spec);
+    return v;
+  }();
+  return specs;
+}
+
+EvolutionSettings settings_from(const std::map<std::string, SettingValue>& given) {
+  EvolutionSettings s;
+  for (const auto& [key, value] : given) {
+    const Entry* entry = nullptr;
+    for (const Entry& e : entries())
+      if (e.spec.name == key) entry = &e;
+    if (entry == nullptr) {
+      std::string valid;
+      for (const Entry& e : entries()) valid += (valid.empty() ? "" : ", ") + e.spec.name;
+      throw std::invalid_argument("unknown setting '" + key + "': the settings are " + valid);
+    }
+    if (std::holds_alternative<std::monostate>(value)) continue;  // None: not given
+    check_value(entry->spec, value);
+    entry->access.set(s, value);
+  }
+  return s;
+}
+
+std::map<std::string, SettingValue> settings_values(const EvolutionSettings& s) {
+  std::map<std::string, SettingValue> values;
+  for (const Entry& e : entries()) values[e.spec.name] = e.access.get(s);
+  return values;
+}
+
+void check_setting_ranges(const EvolutionSettings& s) {
+  for (const Entry& e : entries()) {
+    const SettingValue v = e.access.get(s);
+    if (!std::holds_alternative<std::monostate>(v)) check_value(e.spec, v);
+  }
+}
+
+}  // namespace evoae

@@ -1,0 +1,77 @@
+"""The settings of a run, as the C++ core declares them (evo/settings.h): one table gives each
+setting's type, range, default and help. The core checks the values; Evolution's keyword
+arguments, `evoae run`'s options and describe() are made from this table."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _core
+
+__all__ = ["Setting", "SETTINGS", "OPERATORS", "DEFAULT_SIGMA", "describe", "given_settings"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the keyword; the CLI option is --name with '-' for '_'
+    type: str  # "int", "float" or "choice"
+    group: str  # "strategy", "objective" or "engine"
+    min: float  # the smallest value a user may give (exclusive when min_exclusive)
+    min_exclusive: bool
+    max: float
+    choices: tuple  # for "choice": the names, the default first
+    default: Any  # None: resolved from the other settings (the help says how)
+    metavar: str
+    command_line: bool  # offered as an `evoae run` option
+    help: str
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+#: Every setting by name, in the table's order.
+SETTINGS: dict[str, Setting] = {
+    spec["name"]: Setting(**{**spec, "choices": tuple(spec["choices"])})
+    for spec in _core.setting_specs()
+}
+
+#: The valid names of each kind of operator, the default (the original loop's) first.
+OPERATORS: dict[str, list] = {name: list(s.choices) for name, s in SETTINGS.items()
+                              if s.type == "choice" and s.group == "strategy"}
+OPERATORS["fitness"] = list(SETTINGS["fitness"].choices)
+
+#: sigma when none is given, per mutation kind (reset and zero have no step size).
+DEFAULT_SIGMA: dict[str, float] = {m: _core.default_sigma(m) for m in OPERATORS["mutation"]}
+
+
+def given_settings(values: dict) -> dict:
+    """The settings among `values` that were given (None means not given), with unknown names
+    refused here so that the message names the valid ones."""
+    unknown = sorted(set(values) - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"unknown setting{'s' if len(unknown) > 1 else ''} "
+                         f"{', '.join(map(repr, unknown))}: the settings are "
+                         f"{', '.join(SETTINGS)}")
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def describe(settings: dict, skip: tuple = ("seed", "threads", "population", "mutations")) -> str:
+    """The settings that differ from their defaults, e.g. 'mutation gaussian, step control
+    self-adaptive, tau 0.0189', or 'the original loop' when none does."""
+    parts = []
+    for name, spec in SETTINGS.items():
+        value = settings.get(name)
+        if name in skip or value is None:
+            continue
+        default = spec.default
+        if name == "sigma":
+            default = DEFAULT_SIGMA.get(settings.get("mutation"), default)
+        if value == default:  # a setting without a default has a value only when it acts
+            continue
+        parts.append(f"{name.replace('_', ' ')} {_text(value)}")
+    return ", ".join(parts) if parts else "the original loop"
