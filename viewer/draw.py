@@ -18,6 +18,7 @@ from .snapshot import Snapshot
 __all__ = ["WIDTH", "HEIGHT", "Layout", "layout", "render", "to_gray"]
 
 WIDTH, HEIGHT = 1000, 620
+MAE_CURVE = "best MAE per pixel"  # evoae.evo.curves' label of a curve of MAE values
 TEXT = 2  # font scale of all text: 12 px per character, 20 px per line
 
 BACKGROUND = (22, 23, 28)
@@ -137,11 +138,13 @@ def _nice_ticks(lo: float, hi: float) -> list[float]:
 
 def _curve(canvas: np.ndarray, snap: Snapshot, rect: Rect) -> None:
     x0, y0, w, h = rect
-    mae = np.asarray(snap.history, dtype=np.float64) / snap.pixels
+    mae = np.asarray(snap.curve, dtype=np.float64)
     mae = mae[np.isfinite(mae) & (mae > 0)]
     if len(mae) == 0:
         return
-    shown = [mae.min(), mae.max()] + ([snap.baseline_mae] if snap.baseline_mae > 0 else [])
+    # The median image's MAE is a reference only for a curve of MAE values.
+    baseline = snap.baseline_mae if snap.curve_label == MAE_CURVE else 0.0
+    shown = [mae.min(), mae.max()] + ([baseline] if baseline > 0 else [])
     lo, hi = min(shown) / 1.15, max(shown) * 1.15
     llo, lhi = np.log10(lo), np.log10(hi)
 
@@ -152,8 +155,8 @@ def _curve(canvas: np.ndarray, snap: Snapshot, rect: Rect) -> None:
         y = int(ypix(np.array(t)))
         _fill(canvas, (x0, y, w, 1), GRID_LINE)
         draw_text(canvas, x0 - 6, y - 8, f"{t:g}", DIM, TEXT, align="right")
-    if snap.baseline_mae > 0:
-        y = int(ypix(np.array(snap.baseline_mae)))
+    if baseline > 0:
+        y = int(ypix(np.array(baseline)))
         dashes = (np.arange(w) // 6) % 2 == 0
         canvas[y, x0 : x0 + w][dashes] = REFERENCE
         draw_text(canvas, x0 + w - 4, y + 3, "median image", REFERENCE, TEXT, align="right")
@@ -272,7 +275,7 @@ def _static(num_images: int, has_latent: bool, k: int, live: bool) -> np.ndarray
     for name, corners in (("targets", lay.targets), ("best", lay.outputs)):
         draw_text(canvas, _LABEL_X, corners[0][1] + (lay.cell - 18) // 2, name, INK, TEXT)
     x0, y0, w, h = lay.curve
-    draw_text(canvas, x0 - 76, y0 - 22, "best MAE per pixel (log)", INK, TEXT)
+    draw_text(canvas, x0 - 76, y0 - 22, f"{curve_label} (log)", INK, TEXT)
     _fill(canvas, lay.curve, PANEL)
     draw_text(canvas, x0, y0 + h + 6, "0", DIM, TEXT)
     x0, y0, w, h = lay.latent
@@ -304,7 +307,7 @@ def render(snap: Snapshot, absolute: bool = False, state: str = "running",
         canvas = np.empty((HEIGHT, WIDTH, 3), dtype=np.uint8)
     lay = layout(len(snap.targets))
     np.copyto(canvas, _static(len(snap.targets), snap.codes is not None, snap.grid_size,
-                              state != "saved result"))
+                              state != "saved result", snap.curve_label))
     _header(canvas, snap, state, absolute)
     n, cell = lay.shown, lay.cell
     for images, corners in ((snap.targets, lay.targets), (snap.reconstructions, lay.outputs)):

@@ -13,11 +13,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 
-from evoae.evo.evolution import Evolution, Progress
+from evoae.evo.curves import fitness_curve
+from evoae.evo.evolution import Evolution
+from evoae.run import Every, Progress, Stop
 from evoae.io.results import Result, load_result
 
 from .draw import HEIGHT, WIDTH, render
@@ -31,46 +33,41 @@ _TICK = 1 / 30  # seconds between event polls of the window loop
 
 
 class Runner:
-    """Runs `evolution` until a stop condition (as Evolution.run: generations more, seconds
-    of evolution, target MAE; pauses are not counted), or until stop(). Meant for one
-    thread; pause(), resume(), stop() and the attributes may be used from another.
+    """Runs `evolution` through the one run loop (evoae.run) until a condition of `stop`,
+    stop() or `stop_event`; the time it is paused is not counted. Meant for one thread;
+    pause(), resume(), stop() and the attributes may be used from another.
 
     snapshot: the latest Snapshot. record: a folder to write a PNG frame to every
-    record_every generations (generation 0 included).
+    record_every generations (generation 0 included). every: more actions for the loop
+    (checkpoints).
     """
 
-    def __init__(self, evolution: Evolution, snapshotter: Snapshotter,
-                 generations: Optional[int] = None, seconds: Optional[float] = None,
-                 target: Optional[float] = None,
+    def __init__(self, evolution: Evolution, snapshotter: Snapshotter, stop: Stop = Stop(),
                  callback: Optional[Callable[[Progress], Optional[bool]]] = None,
                  interval: float = 0.1, record: Optional[Path] = None,
-                 record_every: int = 100):
-        if generations is not None and generations < 0:
-            raise ValueError(f"generations must be >= 0, got {generations}")
-        if seconds is not None and seconds < 0:
-            raise ValueError(f"seconds must be >= 0, got {seconds}")
+                 record_every: int = 100, every: Iterable[Every] = (),
+                 stop_event: Optional[threading.Event] = None):
+        stop.check()
         if record_every < 1:
             raise ValueError(f"record_every must be >= 1, got {record_every}")
         self.evolution = evolution
         self.snapshotter = snapshotter
-        self.generations, self.seconds, self.target = generations, seconds, target
+        self.stop_conditions = stop
         self.callback = callback
         self.interval = interval
         self.record = Path(record) if record is not None else None
         self.record_every = record_every
+        self.every = tuple(every)
         self.absolute = False  # image scale of recorded frames (the window's toggle)
         self.snapshot: Optional[Snapshot] = None
         self.final: Optional[Progress] = None
         self.error: Optional[BaseException] = None
         self.paused_generation: Optional[int] = None  # set while the thread is held
         self.frames: list[Path] = []
-        self._stop = threading.Event()
+        self._stop = stop_event if stop_event is not None else threading.Event()
         self._go = threading.Event()
         self._go.set()
-        self._start = time.perf_counter()
-        self._paused = 0.0
-        self._evals0 = evolution.evaluations
-        self._gen0 = evolution.generation
+        self._last = self._progress_now()
 
     # -- control (any thread) -------------------------------------------------------------
     def pause(self) -> None:
@@ -92,51 +89,43 @@ class Runner:
         return self._stop.is_set()
 
     # -- numbers --------------------------------------------------------------------------
-    def elapsed(self) -> float:
-        """Seconds of evolution since start, pauses excluded."""
-        return time.perf_counter() - self._start - self._paused
+    def _progress_now(self) -> Progress:
+        evo = self.evolution
+        return Progress(evo.generation, evo.best_error, evo.best_metric, 0.0, 0.0,
+                        evo.metric_name)
 
     def progress(self) -> Progress:
-        evo, elapsed = self.evolution, self.elapsed()
-        rate = (evo.evaluations - self._evals0) / elapsed if elapsed > 0 else 0.0
-        return Progress(evo.generation, evo.best_error, evo.best_mae, rate, elapsed)
+        """The loop's latest Progress (evaluations/s and seconds of running, pauses
+        excluded)."""
+        return self._last
 
     def take_snapshot(self, force: bool = False) -> Snapshot:
-        p = self.progress()
-        # error / MAE: the pixels an error sums over (fewer than all when evaluating on
-        # a subset of the images)
-        pixels = round(p.best_error / p.best_mae) if p.best_mae > 0 else None
-        self.snapshot = self.snapshotter.take(self.evolution.best_genome,
-                                              self.evolution.history, p.generation,
-                                              p.evals_per_second, p.elapsed, force, pixels)
+        evo, p = self.evolution, self._last
+        curve, label = fitness_curve(evo.history, evo.settings, evo.images_per_generation,
+                                     evo.images[0].size)
+        self.snapshot = self.snapshotter.take(evo.best_genome, curve, p.generation,
+                                              p.best_error, p.best_metric,
+                                              p.evals_per_second, p.elapsed, force, label)
         return self.snapshot
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> Progress:
         """Evolve until a stop condition; return the final Progress (also in .final)."""
-        evo = self.evolution
-        self._start, self._paused = time.perf_counter(), 0.0
-        self._evals0, self._gen0 = evo.evaluations, evo.generation
-        self.take_snapshot(force=True)
+        self._last = self._progress_now()
         self._maybe_record()
-        while not self._stop.is_set():
-            gens_left = (None if self.generations is None
-                         else self.generations - (evo.generation - self._gen0))
-            left = None if self.seconds is None else self.seconds - self.elapsed()
-            if ((gens_left is not None and gens_left <= 0) or (left is not None and left <= 0)
-                    or (self.target is not None and evo.best_mae <= self.target)):
-                break
-            chunk = gens_left
-            if self.record is not None:  # stop at the next generation to record
-                to_next = self.record_every - evo.generation % self.record_every
-                chunk = to_next if chunk is None else min(chunk, to_next)
-            before = evo.generation
-            evo.run(generations=chunk, seconds=left, target=self.target,
-                    callback=self._on_progress, interval=self.interval)
-            if evo.generation == before:  # one of run()'s own stop conditions holds
-                break
-            self._maybe_record()
-        self.final = self.progress()
+        self.take_snapshot(force=True)
+        every = self.every
+        if self.record is not None:
+            every += (Every(self.record_every, self._maybe_record),)
+        if self.stopped:
+            self.evolution.stop_reason = "interrupted"
+        else:
+            self._last = self.evolution.run(
+                self.stop_conditions.generations, self.stop_conditions.seconds,
+                self.stop_conditions.target, callback=self._on_progress,
+                interval=self.interval, patience=self.stop_conditions.patience, every=every,
+                stop_event=self._stop)
+        self.final = self._last
         self.take_snapshot(force=True)
         return self.final
 
@@ -147,19 +136,17 @@ class Runner:
         except BaseException as e:  # handed to the thread that waits for this one
             self.error = e
 
-    def _on_progress(self, _: Progress) -> bool:
-        progress = self.progress()
+    def _on_progress(self, progress: Progress) -> bool:
+        self._last = progress
         if self.callback is not None and self.callback(progress):
             self._stop.set()
         self.take_snapshot()
         if not self._go.is_set() and not self._stop.is_set():
-            held = time.perf_counter()
             self.paused_generation = self.evolution.generation
             while not self._go.wait(0.05):
                 pass
             self.paused_generation = None
-            self._paused += time.perf_counter() - held
-        return self._stop.is_set()
+        return False  # a stop goes through the stop event, as any other
 
     def _maybe_record(self) -> None:
         gen = self.evolution.generation
@@ -289,13 +276,16 @@ def _default_title(evolution: Evolution) -> str:
 
 def watch(evolution: Evolution, generations: Optional[int] = None,
           seconds: Optional[float] = None, target: Optional[float] = None, *,
+          patience: Optional[int] = None, stop: Optional[Stop] = None,
+          every: Iterable[Every] = (), stop_event: Optional[threading.Event] = None,
           window: bool = True, record=None, record_every: int = 100,
           callback: Optional[Callable[[Progress], Optional[bool]]] = None,
           interval: float = 0.1, fps: float = 30.0, grid: int = 10, labels=None,
           title: Optional[str] = None, screenshots=".", software: bool = False,
           hold: bool = False, on_step: Optional[Callable[[Viewer], None]] = None) -> Progress:
-    """Run `evolution` like Evolution.run(generations, seconds, target, callback) while
-    showing it live in a window; return the final Progress.
+    """Run `evolution` like Evolution.run(generations, seconds, target, callback, patience,
+    every, stop_event) while showing it live in a window; return the final Progress. `stop`
+    (an evoae.run.Stop) may replace generations, seconds, target and patience.
 
     window: open the window (where none can be opened, one line says so and the run goes on
     without it). record: a folder to write a PNG frame of the view to every record_every
@@ -309,13 +299,14 @@ def watch(evolution: Evolution, generations: Optional[int] = None,
     title = title or _default_title(evolution)
     snapshotter = Snapshotter(evolution.network, evolution.images, grid=grid,
                               labels=labels, title=title)
-    runner = Runner(evolution, snapshotter, generations, seconds, target, callback,
-                    interval, record, record_every)
+    stop = stop or Stop(generations, seconds, target, patience)
+    runner = Runner(evolution, snapshotter, stop, callback, interval, record, record_every,
+                    every, stop_event)
     win = open_window(f"evoae - {title}", software) if window else None
     if win is None:
-        if generations is None and seconds is None and target is None and callback is None:
-            raise ValueError("give generations, seconds, target or a callback: without a "
-                             "window nothing would stop the run")
+        if not stop.bounded and callback is None and stop_event is None:
+            raise ValueError("give generations, seconds, target, patience or a callback: "
+                             "without a window nothing would stop the run")
         return runner.run()
 
     thread = threading.Thread(target=runner.run_catching, name="evoae-evolution", daemon=True)
@@ -359,9 +350,16 @@ def view_result(result, window: bool = True, save=None, grid: int = 10, labels=N
              if all(k in s for k in ("population", "mutations", "seed")) else "saved result")
     snapshotter = Snapshotter(result.network, result.images, grid=grid, labels=labels,
                               title=title)
-    snap = snapshotter.take(result.genome, result.history, max(len(result.history) - 1, 0),
-                            float(s.get("evals_per_second", 0.0)),
-                            float(s.get("seconds", 0.0)), force=True)
+    operators = s.get("operators", {})
+    per_generation = operators.get("batch") or len(result.images)
+    curve, label = fitness_curve(result.history, operators, per_generation,
+                                 result.images[0].size)
+    # The MAE of the saved genome on the saved images, measured rather than taken on trust.
+    mae = float(np.abs(result.reconstructions() - result.images).mean())
+    best_error = float(s.get("best_error", result.history[-1] if len(result.history) else 0))
+    snap = snapshotter.take(result.genome, curve, max(len(result.history) - 1, 0), best_error,
+                            mae, float(s.get("evals_per_second", 0.0)),
+                            float(s.get("seconds", 0.0)), force=True, curve_label=label)
     if save is not None:
         save_png(save, render(snap, state="saved result"))
     win = open_window(f"evoae - {title}", software) if window else None

@@ -21,12 +21,13 @@ __all__ = ["Snapshot", "Snapshotter", "median_image_mae"]
 @dataclass(frozen=True, eq=False)  # compared by identity: it holds arrays
 class Snapshot:
     generation: int
-    best_error: float  # sum of |output - target| over images and pixels
-    best_mae: float  # mean per pixel
+    best_error: float  # the fitness: by default the sum of |output - target| over images and
+    # pixels
+    best_mae: float  # the objective's metric: mean |output - target| per pixel
     evals_per_second: float
     elapsed: float  # seconds of evolution (pauses excluded)
-    history: np.ndarray  # best error per generation, from generation 0
-    pixels: int  # images x pixels per image: history / pixels = MAE per pixel
+    curve: np.ndarray  # the best's error per generation, from generation 0, as curve_label says
+    curve_label: str  # e.g. "best MAE per pixel", "best mse (fitness)"
     targets: np.ndarray  # float (S, H, W)
     reconstructions: np.ndarray  # float (S, H, W), the best genome's outputs
     codes: Optional[np.ndarray]  # float (S, 2): the targets' bottleneck codes, or None
@@ -88,23 +89,19 @@ class Snapshotter:
         self._next = now + (time.perf_counter() - now) / self.budget
         return self._parts[1:]
 
-    def take(self, genome: np.ndarray, history: np.ndarray, generation: int,
-             evals_per_second: float, elapsed: float, force: bool = False,
-             pixels: Optional[int] = None) -> Snapshot:
-        """A snapshot of best genome `genome` with `history` (best error per generation).
-        pixels: the pixels one error sums over (default: all images'), so that
-        error / pixels is the MAE per pixel. force: compute the images now, whatever the
-        budget."""
+    def take(self, genome: np.ndarray, curve: np.ndarray, generation: int, best_error: float,
+             best_mae: float, evals_per_second: float, elapsed: float, force: bool = False,
+             curve_label: str = "best MAE per pixel") -> Snapshot:
+        """A snapshot of best genome `genome` with fitness `best_error` and metric `best_mae`;
+        curve: the best's error per generation, as curve_label names it (evo.curves gives
+        both). force: compute the images now, whatever the budget."""
         genome = self._same_or_new(genome)
-        history = np.asarray(history)
-        best = float(history[-1]) if len(history) else float("nan")
-        pixels = self.images.size if not pixels else pixels
         outputs, codes, decoded = self._compute(genome, force)
         return Snapshot(
-            generation=generation, best_error=best, best_mae=best / pixels,
-            evals_per_second=evals_per_second, elapsed=elapsed, history=history,
-            pixels=pixels, targets=self.images, reconstructions=outputs, codes=codes,
-            decoded=decoded, grid_size=self.grid, labels=self.labels,
+            generation=generation, best_error=best_error, best_mae=best_mae,
+            evals_per_second=evals_per_second, elapsed=elapsed, curve=np.asarray(curve),
+            curve_label=curve_label, targets=self.images, reconstructions=outputs,
+            codes=codes, decoded=decoded, grid_size=self.grid, labels=self.labels,
             baseline_mae=self.baseline, title=self.title)
 
     def _same_or_new(self, genome: np.ndarray) -> np.ndarray:

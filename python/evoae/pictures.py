@@ -39,8 +39,10 @@ def save_reconstructions(path: str | os.PathLike, targets: np.ndarray, outputs: 
 
 
 def save_error_curve(path: str | os.PathLike, mae_history: np.ndarray,
-                     reference_lines: dict[str, float] | None = None) -> None:
-    """Best mean absolute error per pixel against generation, log-scaled axes."""
+                     reference_lines: dict[str, float] | None = None,
+                     label: str = "mean |error| per pixel") -> None:
+    """The best's error against generation, log-scaled axes; `label` names what the values
+    are (by default the mean absolute error per pixel)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     generations = np.arange(len(mae_history))
     ax.plot(generations + 1, mae_history, lw=1.2, label="best agent")
@@ -50,7 +52,7 @@ def save_error_curve(path: str | os.PathLike, mae_history: np.ndarray,
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("generation + 1")
-    ax.set_ylabel("mean |error| per pixel")
+    ax.set_ylabel(label)
     ax.grid(True, which="both", lw=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

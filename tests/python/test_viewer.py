@@ -76,7 +76,8 @@ def test_import_evoae_does_not_load_sdl():
 def test_render_shows_targets_scaled_as_the_paper_and_absolute(images):
     evo = small_evolution(images)
     snap = viewer.Snapshotter(evo.network, evo.images).take(
-        evo.best_genome, evo.history, 0, 0.0, 0.0, force=True)
+        evo.best_genome, evo.history / images.size, 0, evo.best_error, evo.best_mae, 0.0, 0.0,
+        force=True)
     lay = viewer.layout(len(images))
     frame = viewer.render(snap)
     assert frame.shape == (viewer.HEIGHT, viewer.WIDTH, 3) and frame.dtype == np.uint8
@@ -95,7 +96,8 @@ def test_render_without_bottleneck_and_many_images(images):
     net = evoae.Network(28, 28).dense(3).dense(784).reshape(28, 28, 1)
     many = np.concatenate([images] * 5)  # 50 images: only the first ones fit
     genome = np.zeros(net.num_params, np.float32)
-    snap = viewer.Snapshotter(net, many).take(genome, np.array([100.0, 90.0]), 1, 0.0, 0.0)
+    snap = viewer.Snapshotter(net, many).take(genome, np.array([0.2, 0.1]), 1, 90.0, 0.1, 0.0,
+                                              0.0)
     assert snap.codes is None and snap.decoded is None
     frame = viewer.render(snap)
     lay = viewer.layout(len(many))

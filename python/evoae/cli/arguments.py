@@ -3,9 +3,10 @@ argparse prints as a one-line error."""
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Callable
 
-__all__ = ["int_at_least", "positive_float"]
+__all__ = ["int_at_least", "number_at_least", "positive_float"]
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
@@ -14,6 +15,16 @@ def int_at_least(low: int) -> Callable[[str], int]:
         value = int(text)
         if value < low:
             raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+    return parse
+
+
+def number_at_least(low: float) -> Callable[[str], float]:
+    """A finite float >= low."""
+    def parse(text: str) -> float:
+        value = float(text)
+        if not (math.isfinite(value) and value >= low):
+            raise argparse.ArgumentTypeError(f"must be a finite number >= {low:g}, got {value}")
         return value
     return parse
 

@@ -90,9 +90,9 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
                       help=f"images they are scored on (default {FULL['held_out']})")
     evo = tied.add_argument_group("evolution of each layer pair (the recipe by default)")
     evo.add_argument("--population", type=int_at_least(8), default=16,
-                     help="agents (a multiple of 8)")
+                     help="agents per generation")
     evo.add_argument("--elites", type=int_at_least(0), default=8,
-                     help="best agents kept unchanged and used as parents (a multiple of 8)")
+                     help="best agents kept unchanged and used as parents")
     evo.add_argument("--mutation-rate", type=float, default=0.0025,
                      help="weights mutated per child, as a fraction of the pair's parameters")
     evo.add_argument("--generations", type=int_at_least(0), default=None,

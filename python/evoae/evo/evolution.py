@@ -116,8 +116,16 @@ class Evolution:
     # -- state ------------------------------------------------------------------------------
     @property
     def settings(self) -> dict:
-        """The settings with every default resolved (operator names, sigma, truncation, ...)."""
-        return self._core.settings
+        """The settings with every default resolved (operator names, sigma, truncation, ...);
+        None for those that do not act. Without threads: they do not change the run."""
+        settings = self._core.settings
+        settings.pop("threads")
+        return settings
+
+    @property
+    def threads(self) -> Optional[int]:
+        """The threads asked for (None: all cores, or OMP_NUM_THREADS)."""
+        return self._core.settings["threads"]
 
     @property
     def generation(self) -> int:

@@ -17,7 +17,6 @@ mutation setting a few weights to zero.
 """
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
@@ -75,14 +74,8 @@ class TiedSettings:
         if not (self.scale == "glorot" or (isinstance(self.scale, (int, float))
                                           and 0 < self.scale < math.inf)):
             raise ValueError(f"scale must be 'glorot' or a number > 0, got {self.scale!r}")
-        # evoae evaluates 8 genomes side by side; a population or a number of children that
-        # is not a multiple of 8 makes the evaluator copy the genomes once per 8 images, which
-        # for a 784 x 500 layer pair is gigabytes.
-        if self.population < 8 or self.population % 8 or self.elites % 8:
-            raise ValueError(
-                f"population ({self.population}) and elites ({self.elites}) must be multiples "
-                "of 8 (population >= 8): evoae evaluates 8 genomes per SIMD block, and a "
-                "remainder costs a copy of every genome per 8 images (gigabytes for 784x500)")
+        if self.population < 1:
+            raise ValueError(f"population must be >= 1, got {self.population}")
         if not 0 <= self.elites < self.population:
             raise ValueError(f"elites must be in [0, population), got {self.elites}")
         if not 0 <= self.mutation_rate <= 1:
@@ -222,10 +215,6 @@ def _as_images(x: np.ndarray, pixels: int, image_shape: Optional[tuple]) -> np.n
     return np.ascontiguousarray(x.reshape(len(x), h, w))
 
 
-def _evolution_accepts_operators() -> bool:
-    return "crossover" in inspect.signature(Evolution.__init__).parameters
-
-
 def train_layerwise(images: np.ndarray, settings: TiedSettings,
                     callback: Optional[Callable[[int, Progress], None]] = None,
                     stage_callback: Optional[Callable[[int, StageResult], None]] = None,
@@ -243,9 +232,6 @@ def train_layerwise(images: np.ndarray, settings: TiedSettings,
                          f"got shape {images.shape}")
     if images.dtype == np.uint8:
         raise ValueError("images are uint8: scale them first with evoae.data.scale(images)")
-    if not _evolution_accepts_operators():
-        raise RuntimeError("this evoae.Evolution has no operators (mutation, crossover, "
-                           "selection, fitness keywords): the tied recipe needs them")
     sizes = tuple(settings.sizes)
     image_shape = images.shape[1:]
     scales = tuple(settings.layer_scale(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
