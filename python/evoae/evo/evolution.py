@@ -157,13 +157,19 @@ class Evolution:
         self._pixels = images[0].size
 
     @classmethod
-    def _restore(cls, network: Network, images: np.ndarray, settings: dict, state: dict,
-                 threads: Optional[int] = None) -> "Evolution":
+    def restore(cls, network: Network, images: np.ndarray, settings: dict, state: dict,
+                threads: Optional[int] = None) -> "Evolution":
+        """The run with these resolved `settings` in `state` (as state() gives it)."""
         self = cls.__new__(cls)
         self._setup(network, _check_images(images), settings, threads, state)
         return self
 
     # -- state ------------------------------------------------------------------------------
+    def state(self) -> dict:
+        """What restore() continues from: generation, genomes, errors, sigmas, sigma, history,
+        evaluations."""
+        return self._core.state()
+
     @property
     def settings(self) -> dict:
         """The settings with every default resolved (operator names, sigma, truncation, ...)."""
@@ -259,9 +265,10 @@ class Evolution:
         holds a fingerprint of them instead of the images (large data sets) and must then be
         the same images; `network`, when given, must be the checkpoint's network. Raises
         ValueError for a damaged file, a different network or different images."""
-        from ..io.checkpoint import load_checkpoint
+        from ..io.checkpoint import read_checkpoint
 
-        return load_checkpoint(path, images=images, network=network, threads=threads).evolution
+        saved = read_checkpoint(path, images=images, network=network)
+        return cls.restore(saved.network, saved.images, saved.settings, saved.state, threads)
 
     # -- running ----------------------------------------------------------------------------
     def step(self) -> None:
