@@ -79,7 +79,7 @@ def write_archive(path: str | os.PathLike, kind: str, meta: dict, arrays: dict) 
 
 
 def _article(kind: str) -> str:
-    return "an" if kind[:1] in "aeiou" else "a"
+    return "an" if kind[:1] in tuple("aeiou") else "a"
 
 
 def read_archive(path: str | os.PathLike, kind: str) -> tuple[dict, dict]:
