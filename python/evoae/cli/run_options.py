@@ -51,7 +51,7 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
                   "seconds": 0.0}
         return evolution, images, source
 
-    from ..io.checkpoint import load_checkpoint
+    from ..io.checkpoint import read_checkpoint
 
     given = [f"--{name.replace('_', '-')}" for name in given_setting_options(args)
              if name != "threads"]
@@ -62,7 +62,7 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
     if args.data is not None or args.samples is not None:
         images = data.scale(load_images(args))
     try:
-        saved = load_checkpoint(args.resume, images=images, network=net, threads=args.threads)
+        saved = read_checkpoint(args.resume, images=images, network=net)
     except ValueError as e:
         source = _saved_source(args.resume)
         if images is not None or source.get("data") is None or "fingerprint" not in str(e):
@@ -70,21 +70,22 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
         # Large data: the checkpoint keeps a fingerprint; read the images where they came from.
         images = data.scale(load_images(argparse.Namespace(data=Path(source["data"]),
                                                            samples=source["samples"])))
-        saved = load_checkpoint(args.resume, images=images, network=net, threads=args.threads)
+        saved = read_checkpoint(args.resume, images=images, network=net)
     source = dict(saved.extra.get("cli", {}))
     source.setdefault("seconds", 0.0)
-    evolution = saved.evolution
+    evolution = Evolution.restore(saved.network, saved.images, saved.settings, saved.state,
+                                  args.threads)
     return evolution, evolution.images, source
 
 
 def _saved_source(path: Path) -> dict:
-    """The data source recorded in a checkpoint's extra, without restoring it."""
-    import json
+    """The data source recorded in a checkpoint's extra (read when its images are not in it)."""
+    from ..io.archive import read_archive
+    from ..io.checkpoint import KIND
 
     try:
-        with np.load(path, allow_pickle=False) as f:
-            return json.loads(str(f["meta"]))["extra"].get("cli", {})
-    except Exception:
+        return read_archive(path, KIND)[0]["extra"].get("cli", {})
+    except (ValueError, KeyError, AttributeError):
         return {}
 
 

@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from .. import _core
+from ..io.checkpoint import read_checkpoint, save_checkpoint
 from ..nn.network import Network
 from ..run import Every, Progress, Stop
 from ..run import run as run_loop
@@ -222,8 +223,6 @@ class Evolution:
         """Write the complete state to `path` (atomically: the previous file survives a crash
         while writing). Evolution.load(path) continues the run bit for bit. `extra`: a
         JSON-serialisable dict kept with it (e.g. the command line's options)."""
-        from ..io.checkpoint import save_checkpoint
-
         save_checkpoint(path, self, extra)
 
     @classmethod
@@ -233,9 +232,9 @@ class Evolution:
         holds a fingerprint of them instead of the images (large data sets) and must then be
         the same images; `network`, when given, must be the checkpoint's network. Raises
         ValueError for a damaged file, a different network or different images."""
-        from ..io.checkpoint import load_checkpoint
-
-        return load_checkpoint(path, images=images, network=network, threads=threads).evolution
+        saved = read_checkpoint(path, images=images, network=network)
+        return cls.restore(saved.network, saved.images, saved.settings, saved.state, threads,
+                           saved.targets, saved.labels)
 
     # -- running ----------------------------------------------------------------------------
     def step(self) -> None:

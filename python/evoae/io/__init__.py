@@ -1,1 +1,2 @@
-"""Saving and loading: checkpoints and results."""
+"""Saving and loading: checkpoints, results and models, all in one versioned, checksummed,
+atomically written format (archive.py). Nothing here imports evoae.evo."""

@@ -1,16 +1,21 @@
-"""Saving and loading a run's result: the best genome with its network description, the
-images it was trained on, the error history and the settings, in one .npz file."""
+"""A run's result, from any system: the best genome with its network, the images it was
+trained on, the error history and the settings, as an evoae archive of kind "result".
+
+meta: network (network_spec), settings. Arrays: genome, images, history.
+"""
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.network import Network, network_from_spec, network_spec
+from ..nn.network import Network, network_spec
+from .archive import network_and_genome, read_archive, write_archive
 
-__all__ = ["Result", "save_result", "load_result"]
+__all__ = ["Result", "save_result", "load_result", "KIND"]
+
+KIND = "result"
 
 
 @dataclass
@@ -24,30 +29,29 @@ class Result:
     def reconstructions(self) -> np.ndarray:
         return self.network.forward(self.genome, self.images)
 
+    def save(self, path: str | os.PathLike) -> None:
+        """Write this result to `path`, atomically."""
+        write_archive(path, KIND, {"network": network_spec(self.network),
+                                   "settings": self.settings},
+                      {"genome": np.asarray(self.genome, np.float32),
+                       "images": np.asarray(self.images, np.float32),
+                       "history": np.asarray(self.history)})
+
 
 def save_result(path: str | os.PathLike, evolution, settings: dict) -> None:
-    """Write the best genome of `evolution` and everything needed to reuse it to `path`."""
-    np.savez_compressed(
-        path,
-        genome=evolution.best_genome,
-        network=np.array(network_spec(evolution.network)),
-        images=evolution.images,
-        history=evolution.history,
-        settings=np.array(json.dumps(settings)),
-    )
+    """Write the best genome of `evolution` (anything with network, best_genome, images and
+    history) and everything needed to reuse it to `path`, atomically."""
+    Result(evolution.network, evolution.best_genome, evolution.images, evolution.history,
+           settings).save(path)
 
 
 def load_result(path: str | os.PathLike) -> Result:
-    """Read a file written by save_result (e.g. `evoae run`'s result.npz)."""
+    """Read a result (e.g. `evoae run`'s result.npz). Raises ValueError naming the file and
+    the problem."""
+    meta, arrays = read_archive(path, KIND)
+    network, genome = network_and_genome(path, meta, arrays)
     try:
-        with np.load(path, allow_pickle=False) as f:
-            network = network_from_spec(str(f["network"]))
-            genome = f["genome"].astype(np.float32)
-            result = Result(network, genome, f["images"].astype(np.float32), f["history"],
-                            json.loads(str(f["settings"])))
-    except (KeyError, OSError, EOFError) as e:
-        raise ValueError(f"{path}: not an evoae result file ({e})") from e
-    if genome.shape != (network.num_params,):
-        raise ValueError(f"{path}: genome has shape {genome.shape}, the network needs "
-                         f"({network.num_params},)")
-    return result
+        return Result(network, genome, arrays["images"].astype(np.float32), arrays["history"],
+                      meta["settings"])
+    except KeyError as e:
+        raise ValueError(f"{path}: damaged result (no {e})") from e

@@ -17,7 +17,6 @@ mutation setting a few weights to zero.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -27,7 +26,8 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from ..evo.evolution import Evolution, Progress
-from ..nn.network import Network, network_from_spec, network_spec
+from ..io.archive import network_and_genome, read_archive, write_archive
+from ..nn.network import Network, network_spec
 
 __all__ = ["TiedSettings", "StageResult", "TiedAutoencoder", "stage_network",
            "encoder_network", "autoencoder_network", "train_layerwise", "forward_in_chunks",
@@ -40,6 +40,8 @@ RECIPE = {"mutation": "zero", "crossover": "uniform", "selection": "truncation",
           "fitness": "rmse"}
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+
+MODEL_KIND = "tied-model"  # save_model's archive kind
 
 
 @dataclass
@@ -341,26 +343,24 @@ def classification_test(model: TiedAutoencoder, images: np.ndarray, labels: np.n
 # -- saving ----------------------------------------------------------------------------------
 
 def save_model(path: str | os.PathLike, model: TiedAutoencoder, settings: dict) -> None:
-    """The whole autoencoder (network description + genome) and each pair's history, .npz."""
-    np.savez_compressed(
-        path, network=np.array(network_spec(model.network())), genome=model.genome(),
-        sizes=np.array(model.sizes), settings=np.array(json.dumps(settings)),
-        **{f"history_{k}": s.history for k, s in enumerate(model.stages, start=1)})
+    """The whole autoencoder and each pair's history, as an evoae archive of kind
+    "tied-model" (atomic). meta: network (network_spec), sizes, settings; arrays: genome,
+    history_1, history_2, ... (one per layer pair)."""
+    write_archive(path, MODEL_KIND,
+                  {"network": network_spec(model.network()), "sizes": list(model.sizes),
+                   "settings": settings},
+                  {"genome": model.genome(),
+                   **{f"history_{k}": s.history for k, s in enumerate(model.stages, start=1)}})
 
 
 def load_model(path: str | os.PathLike) -> tuple:
-    """(network, genome, settings) from save_model's file."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            network = network_from_spec(str(f["network"]))
-            genome = f["genome"].astype(np.float32)
-            settings = json.loads(str(f["settings"]))
-    except (KeyError, OSError, EOFError) as e:
-        raise ValueError(f"{path}: not an evoae tied model file ({e})") from e
-    if genome.shape != (network.num_params,):
-        raise ValueError(f"{path}: genome has shape {genome.shape}, the network needs "
-                         f"({network.num_params},)")
-    return network, genome, settings
+    """(network, genome, settings) from save_model's file. Raises ValueError naming the file
+    and the problem."""
+    meta, arrays = read_archive(path, MODEL_KIND)
+    network, genome = network_and_genome(path, meta, arrays)
+    if "settings" not in meta:
+        raise ValueError(f"{path}: damaged tied model (no settings)")
+    return network, genome, meta["settings"]
 
 
 def settings_dict(settings: TiedSettings) -> dict:
