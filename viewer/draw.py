@@ -267,7 +267,8 @@ def _paste(canvas: np.ndarray, x: int, y: int, block: np.ndarray) -> None:
 
 
 @lru_cache(maxsize=8)
-def _static(num_images: int, has_latent: bool, k: int, live: bool) -> np.ndarray:
+def _static(num_images: int, has_latent: bool, k: int, live: bool,
+            curve_label: str) -> np.ndarray:
     """Everything of a frame that no snapshot changes: background, panels, titles, keys."""
     canvas = np.empty((HEIGHT, WIDTH, 3), dtype=np.uint8)
     canvas[:] = BACKGROUND

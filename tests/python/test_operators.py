@@ -60,7 +60,7 @@ def test_operator_names():
     assert OPERATORS["step_control"] == ["fixed", "schedule", "one-fifth", "self-adaptive"]
     assert OPERATORS["crossover"] == ["none", "uniform", "layer"]
     assert OPERATORS["selection"] == ["copy-best", "truncation", "tournament"]
-    assert OPERATORS["fitness"] == ["sae", "mse", "rmse"]
+    assert OPERATORS["fitness"] == ["sae", "mse", "rmse", "cross-entropy"]
     assert set(DEFAULT_SIGMA) == set(OPERATORS["mutation"])
 
 
@@ -112,7 +112,7 @@ def test_settings_resolve_defaults(net, images):
     assert s["sigma"] == DEFAULT_SIGMA["gaussian"]
     assert s["truncation"] == 4  # max(2, 23 // 5)
     assert s["tau"] == pytest.approx(1 / np.sqrt(2 * 1397))  # 1 / sqrt(2 n), n parameters
-    assert s["tournament_size"] == 0 and s["batch"] == 0
+    assert s["tournament_size"] is None and s["batch"] is None  # none: they do not act
     assert list(evo.sigmas) == [DEFAULT_SIGMA["gaussian"]] * 23
     t = evoae.Evolution(net, images, population=5, selection="tournament").settings
     assert t["tournament_size"] == 3
