@@ -177,8 +177,8 @@ void dense_transposed_rows(float* out, const float* in, const float* weights, in
 // conv_forward with the activation A. Out of line: inlined (four times) into conv_forward,
 // GCC schedules the ReLU loops worse, 11% more instructions per call.
 template <Activation A>
-[[gnu::noinline]] void conv_rows(float* out, const float* in, const float* kernels, int C, int H, int W, int kh,
-               int kw, int m) {
+[[gnu::noinline]] void conv_rows(float* out, const float* in, const float* kernels, int C,
+                                int H, int W, int kh, int kw, int m) {
   const int OH = H - kh + 1, OW = W - kw + 1;
   for (int i = 0; i < C; ++i)
     for (int j = 0; j < m; ++j) {

@@ -264,7 +264,7 @@ def test_errors_with_explicit_targets():
         net.errors(genomes, images)  # output (5,) differs from the input: targets needed
 
 
-# -- activations of conv and conv_transpose ---------------------------------------------------------
+# -- activations of conv and conv_transpose -------------------------------------------------------
 
 ACTIVATIONS = {
     "sigmoid": ref.sigmoid,
@@ -314,7 +314,7 @@ def test_default_activations_are_the_reference_pages():
     np.testing.assert_allclose(net.forward(genome, images), want, atol=TOL)
 
 
-# -- the tape ---------------------------------------------------------------------------------------
+# -- the tape -------------------------------------------------------------------------------------
 
 def test_activations_are_every_layers_output(net):
     """Network.activations reads a workspace that keeps every layer's output: the last is what
