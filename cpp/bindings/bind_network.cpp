@@ -1,8 +1,12 @@
 // Bindings of Network: the builder, its description, forward passes over numpy arrays.
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "bindings.h"
 #include "evoae/population.h"
+#include "evoae/simd.h"
 
 namespace evoae::bindings {
 namespace {
@@ -75,9 +79,9 @@ py::array_t<double> errors(const Network& net, const FloatArray& genomes,
   return result;
 }
 
-py::dict layer_info(const Layer& l) {
+py::dict layer_info(const Network& net, const Layer& l) {
   py::dict d;
-  d["kind"] = layer_kind_name(l.kind);
+  d["kind"] = l.name();
   d["call"] = l.call();
   d["arguments"] = l.arguments();
   d["input_shape"] = shape_tuple(l.input);
@@ -86,11 +90,63 @@ py::dict layer_info(const Layer& l) {
   d["num_weights"] = l.num_weights;
   d["num_biases"] = l.num_biases;
   d["num_params"] = l.num_params();
-  const bool dense = l.kind == LayerKind::Dense || l.kind == LayerKind::DenseTied;
-  d["activation"] = dense ? py::object(py::str(activation_name(l.activation))) : py::none();
-  d["source"] = l.kind == LayerKind::DenseTied ? py::object(py::int_(l.source)) : py::none();
-  d["scale"] = dense ? py::object(py::float_(l.scale)) : py::none();
+  const std::optional<Activation> activation = l.activation();
+  d["activation"] = activation ? py::object(py::str(activation_name(*activation))) : py::none();
+  const LayerOptions o = l.options();
+  py::list options;  // the trailing builder arguments, as call() writes them
+  if (o.activation) options.append(activation_name(*o.activation));
+  if (o.scale) options.append(*o.scale);
+  d["options"] = options;
+  d["source"] = py::none();
+  d["scale"] = py::none();
+  if (l.is<Dense>()) d["scale"] = l.as<Dense>().scale;
+  if (l.is<DenseTied>()) {
+    const int source = l.as<DenseTied>().source;
+    d["source"] = source;
+    d["scale"] = net.layers()[source].as<Dense>().scale;
+  }
   return d;
+}
+
+// Every layer's output for one genome on images (S, H, W): a list of float32 arrays
+// (S, ...layer output), read from a workspace that keeps activations.
+py::list activations(const Network& net, const FloatArray& genome, const FloatArray& images) {
+  require_genomes(net, genome, false);
+  require_images(net, images, "images");
+  const std::size_t G = net.num_params(), S = images.shape(0), in = net.input_shape().size();
+  const std::vector<Layer>& layers = net.layers();
+  std::vector<py::array_t<float>> out;
+  for (const Layer& l : layers) {
+    std::vector<py::ssize_t> dims = output_dims(l.output);
+    dims.insert(dims.begin(), static_cast<py::ssize_t>(S));
+    out.emplace_back(dims);
+  }
+  std::vector<float*> outputs;
+  for (auto& a : out) outputs.push_back(a.mutable_data());
+  const float* g = genome.data();
+  const float* x = images.data();
+  {
+    py::gil_scoped_release release;
+    std::vector<float> lanes(G * kLanes);
+    for (std::size_t i = 0; i < G; ++i) std::fill_n(&lanes[i * kLanes], kLanes, g[i]);
+    Workspace ws(net, 1, /*keep_activations=*/true);
+    const float* pointers[kLanes];
+    for (std::size_t first = 0; first < S; first += kLanes) {
+      const std::size_t n = std::min<std::size_t>(kLanes, S - first);
+      for (std::size_t k = 0; k < kLanes; ++k) pointers[k] = x + (first + std::min(k, n - 1)) * in;
+      net.forward(lanes.data(), pointers, ws);
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const std::size_t size = layers[i].output.size();
+        const float* y = ws.activation(i);
+        for (std::size_t k = 0; k < n; ++k)
+          for (std::size_t p = 0; p < size; ++p)
+            outputs[i][(first + k) * size + p] = y[p * kLanes + k];
+      }
+    }
+  }
+  py::list result;
+  for (auto& a : out) result.append(a);
+  return result;
 }
 
 }  // namespace
@@ -105,10 +161,16 @@ A sequential network; each builder call adds a layer and infers its shape.
 Shapes are (height, width, channels). Parameters live in a flat float32 genome of
 length num_params, layer by layer from the input, weights then biases.)doc");
   net.def(py::init<int, int>(), py::arg("height") = 28, py::arg("width") = 28)
-      .def("conv", &Network::conv, self, py::arg("kernel_height"), py::arg("kernel_width"),
-           py::arg("multiplier") = 1,
-           "Valid cross-correlation, stride 1, no bias, then ReLU. Output channel i*m+j is "
-           "input channel i correlated with kernel j (m = multiplier).")
+      .def(
+          "conv",
+          [](Network& n, int kh, int kw, int m, const std::string& activation) -> Network& {
+            return n.conv(kh, kw, m, activation_from_name(activation));
+          },
+          self, py::arg("kernel_height"), py::arg("kernel_width"), py::arg("multiplier") = 1,
+          py::arg("activation") = "relu",
+          "Valid cross-correlation, stride 1, no bias, then an activation: \"relu\" (the "
+          "original's), \"sigmoid\", \"tanh\" or \"identity\". Output channel i*m+j is input "
+          "channel i correlated with kernel j (m = multiplier).")
       .def("maxpool", &Network::maxpool, self, "2x2 max pooling, stride 2.")
       .def(
           "dense",
@@ -135,10 +197,16 @@ length num_params, layer by layer from the input, weights then biases.)doc");
       .def("reshape", &Network::reshape, self, py::arg("height"), py::arg("width"),
            py::arg("channels"), "Reinterpret the buffer; the size must match.")
       .def("unpool", &Network::unpool, self, "Nearest-neighbour 2x upsampling.")
-      .def("conv_transpose", &Network::conv_transpose, self, py::arg("kernel_height"),
-           py::arg("kernel_width"), py::arg("reducer") = 1,
-           "Full transposed convolution, stride 1, no bias, then sigmoid. Output channel i is "
-           "the sum over j < reducer of input channel i*reducer+j with kernel j.")
+      .def(
+          "conv_transpose",
+          [](Network& n, int kh, int kw, int r, const std::string& activation) -> Network& {
+            return n.conv_transpose(kh, kw, r, activation_from_name(activation));
+          },
+          self, py::arg("kernel_height"), py::arg("kernel_width"), py::arg("reducer") = 1,
+          py::arg("activation") = "sigmoid",
+          "Full transposed convolution, stride 1, no bias, then an activation: \"sigmoid\" "
+          "(the original's), \"relu\", \"tanh\" or \"identity\". Output channel i is the sum "
+          "over j < reducer of input channel i*reducer+j with kernel j.")
       .def_property_readonly("num_params", &Network::num_params)
       .def_property_readonly("input_shape",
                              [](const Network& n) { return shape_tuple(n.input_shape()); })
@@ -148,12 +216,14 @@ length num_params, layer by layer from the input, weights then biases.)doc");
           "layers",
           [](const Network& n) {
             py::list out;
-            for (const Layer& l : n.layers()) out.append(layer_info(l));
+            for (const Layer& l : n.layers()) out.append(layer_info(n, l));
             return out;
           },
-          "One dict per layer: kind, call, arguments, shapes, offset, parameter counts, "
-          "activation and scale (dense and tied layers, else None) and source (tied "
-          "layers, else None).")
+          "One dict per layer: kind, call, arguments, options (the activation and scale a "
+          "call writes after the arguments: those that are not the defaults), shapes, offset, "
+          "parameter counts, activation (conv, conv_transpose, dense and tied layers, else "
+          "None), scale (dense and tied layers, else None) and source (tied layers, else "
+          "None).")
       .def("summary", &Network::summary, "A table of layers, output shapes and parameters.")
       .def(
           "forward",
@@ -162,6 +232,10 @@ length num_params, layer by layer from the input, weights then biases.)doc");
           },
           py::arg("genome"), py::arg("images"), py::arg("threads") = 0,
           "Run images (S, H, W) through the network with one genome (num_params,).")
+      .def("activations", &activations, py::arg("genome"), py::arg("images"),
+           "Every layer's output for one genome (num_params,) on images (S, H, W): a list of "
+           "arrays (S, ...), one per layer, the input first and the output (what forward() "
+           "gives) last.")
       .def(
           "forward_population",
           [](const Network& n, const FloatArray& genomes, const FloatArray& images,

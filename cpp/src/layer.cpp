@@ -4,21 +4,27 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 namespace evoae {
 
-const char* layer_kind_name(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::Input: return "input";
-    case LayerKind::Conv: return "conv";
-    case LayerKind::MaxPool: return "maxpool";
-    case LayerKind::Dense: return "dense";
-    case LayerKind::Reshape: return "reshape";
-    case LayerKind::Unpool: return "unpool";
-    case LayerKind::ConvTranspose: return "conv_transpose";
-    case LayerKind::DenseTied: return "dense_tied";
-  }
-  return "?";
+namespace {
+
+// Whether kind K has an activation (and its default), a scale of its own.
+template <class K, class = void>
+struct has_activation : std::false_type {};
+template <class K>
+struct has_activation<K, std::void_t<decltype(K::default_activation)>> : std::true_type {};
+template <class K, class = void>
+struct has_scale : std::false_type {};
+template <class K>
+struct has_scale<K, std::void_t<decltype(std::declval<K>().scale)>> : std::true_type {};
+
+}  // namespace
+
+const char* layer_kind_name(const LayerKind& kind) {
+  return std::visit([](const auto& k) { return k.name; }, kind);
 }
 
 const char* activation_name(Activation activation) {
@@ -39,43 +45,51 @@ Activation activation_from_name(const std::string& name) {
                               "\": use sigmoid, relu, tanh or identity");
 }
 
+const char* Layer::name() const { return layer_kind_name(kind); }
+
+std::optional<Activation> Layer::activation() const {
+  return std::visit(
+      [](const auto& k) -> std::optional<Activation> {
+        if constexpr (has_activation<std::decay_t<decltype(k)>>::value) return k.activation;
+        return std::nullopt;
+      },
+      kind);
+}
+
 std::vector<int> Layer::arguments() const {
-  switch (kind) {
-    case LayerKind::Input: return {output.height, output.width};
-    case LayerKind::Conv:
-    case LayerKind::ConvTranspose: return {kernel_height, kernel_width, channel_factor};
-    case LayerKind::Dense: return {channel_factor};
-    case LayerKind::DenseTied: return {source};
-    case LayerKind::Reshape: return {output.height, output.width, output.channels};
-    case LayerKind::MaxPool:
-    case LayerKind::Unpool: return {};
-  }
-  return {};
+  return std::visit([&](const auto& k) { return k.arguments(output); }, kind);
 }
 
 std::size_t Layer::multiply_adds() const {
-  switch (kind) {
-    case LayerKind::Conv: return output.size() * kernel_height * kernel_width;
-    case LayerKind::Dense: return num_weights;
-    case LayerKind::DenseTied: return input.size() * output.size();
-    case LayerKind::ConvTranspose: return input.size() * kernel_height * kernel_width;
-    default: return 0;
-  }
+  return std::visit([&](const auto& k) { return k.multiply_adds(input, output); }, kind);
+}
+
+LayerOptions Layer::options() const {
+  return std::visit(
+      [](const auto& k) {
+        using K = std::decay_t<decltype(k)>;
+        LayerOptions o;
+        if constexpr (has_scale<K>::value)
+          if (k.scale != 1.0f) o.scale = k.scale;
+        if constexpr (has_activation<K>::value)  // positional: written when a scale follows
+          if (k.activation != K::default_activation || o.scale) o.activation = k.activation;
+        return o;
+      },
+      kind);
 }
 
 std::string Layer::call() const {
-  std::string s = std::string(layer_kind_name(kind)) + "(";
+  std::string s = std::string(name()) + "(";
   const std::vector<int> args = arguments();
   for (std::size_t i = 0; i < args.size(); ++i) s += (i ? ", " : "") + std::to_string(args[i]);
-  const bool scaled = kind == LayerKind::Dense && scale != 1.0f;
-  if ((kind == LayerKind::Dense || kind == LayerKind::DenseTied) &&
-      (activation != Activation::Sigmoid || scaled))
-    s += std::string(", \"") + activation_name(activation) + "\"";
-  if (scaled) {  // the fewest digits that read back as the same float
+  const LayerOptions o = options();
+  if (o.activation)
+    s += std::string(", \"") + activation_name(*o.activation) + "\"";
+  if (o.scale) {  // the fewest digits that read back as the same float
     char text[32];
     for (int digits = 6; digits <= 9; ++digits) {
-      std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(scale));
-      if (std::strtof(text, nullptr) == scale) break;
+      std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(*o.scale));
+      if (std::strtof(text, nullptr) == *o.scale) break;
     }
     s += std::string(", ") + text;
   }

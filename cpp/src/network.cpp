@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 #include "evoae/ops.h"
 #include "evoae/simd.h"
@@ -31,38 +32,55 @@ std::string call_text(const char* name, std::initializer_list<int> args) {
 
 // A dense layer's output is 1x1xN; layers that need rows and columns say so.
 std::string spatial_hint(const Layer& previous) {
-  return previous.kind == LayerKind::Dense || previous.kind == LayerKind::DenseTied
+  return previous.is<Dense>() || previous.is<DenseTied>()
              ? " (a dense layer's output is 1x1xN: add reshape(height, width, channels) first)"
              : "";
 }
 
 // An unpool directly followed by a conv_transpose runs as one fused operation.
 bool fused_at(const std::vector<Layer>& layers, std::size_t i) {
-  return layers[i].kind == LayerKind::Unpool && i + 1 < layers.size() &&
-         layers[i + 1].kind == LayerKind::ConvTranspose;
+  return layers[i].is<Unpool>() && i + 1 < layers.size() && layers[i + 1].is<ConvTranspose>();
 }
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
 
 }  // namespace
 
-Workspace::Workspace(const Network& net, int batch)
-    : batch(std::max(1, batch)),
-      a(net.max_activation_size() * kLanes * this->batch),
-      b(net.max_activation_size() * kLanes * this->batch) {
-  std::size_t padded_size = 0, upsampled_size = 0;
+Workspace::Workspace(const Network& net, int batch, bool keep_activations)
+    : batch(std::max(1, batch)) {
   const std::vector<Layer>& layers = net.layers();
+  const std::size_t lanes = static_cast<std::size_t>(kLanes) * this->batch;
+  if (keep_activations) {
+    std::size_t size = 0;
+    for (const Layer& l : layers) {
+      const bool own = !l.is<Reshape>();  // a reshape reads its input's buffer
+      tape_offsets.push_back(own ? size : tape_offsets.back());
+      if (own) size += l.output.size() * lanes;
+    }
+    tape.resize(size);
+  } else {
+    a.resize(net.max_activation_size() * lanes);
+    b.resize(net.max_activation_size() * lanes);
+  }
+  std::size_t padded_size = 0, upsampled_size = 0;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const Shape& in = layers[i].input;
     if (fused_at(layers, i)) {
-      const Layer& t = layers[i + 1];
+      const ConvTranspose& t = layers[i + 1].as<ConvTranspose>();
       const int kh = t.kernel_height + 1, kw = t.kernel_width + 1;
       padded_size = std::max<std::size_t>(
           padded_size, conv_transpose_padded_size(in.channels, in.height, in.width, kh, kw, 2));
-      upsampled_size = std::max<std::size_t>(upsampled_size, t.channel_factor * kh * kw * kLanes);
-    } else if (layers[i].kind == LayerKind::ConvTranspose) {
+      upsampled_size = std::max<std::size_t>(upsampled_size, t.reducer * kh * kw * kLanes);
+    } else if (layers[i].is<ConvTranspose>()) {
+      const ConvTranspose& t = layers[i].as<ConvTranspose>();
       padded_size = std::max<std::size_t>(
           padded_size, conv_transpose_padded_size(in.channels, in.height, in.width,
-                                                  layers[i].kernel_height,
-                                                  layers[i].kernel_width, 1));
+                                                  t.kernel_height, t.kernel_width, 1));
     }
   }
   padded.resize(padded_size);
@@ -73,35 +91,29 @@ Network::Network(int height, int width) {
   require(height >= 1 && width >= 1, "Network(" + std::to_string(height) + ", " +
                                           std::to_string(width) +
                                           "): the input must be at least 1x1");
-  Layer input;
-  input.kind = LayerKind::Input;
-  input.input = input.output = Shape{height, width, 1};
-  push(input);
+  const Shape shape{height, width, 1};
+  layers_.push_back(Layer{Input{}, shape, shape});
+  max_activation_ = shape.size();
 }
 
-void Network::push(Layer layer) {
-  layer.offset = num_params_;
-  num_params_ += layer.num_params();
-  max_activation_ = std::max({max_activation_, layer.input.size(), layer.output.size()});
-  layers_.push_back(layer);
+void Network::push(LayerKind kind, Shape output, std::size_t num_weights,
+                   std::size_t num_biases) {
+  const Shape in = output_shape();
+  layers_.push_back(Layer{kind, in, output, num_params_, num_weights, num_biases});
+  num_params_ += num_weights + num_biases;
+  max_activation_ = std::max({max_activation_, in.size(), output.size()});
 }
 
-Network& Network::conv(int kh, int kw, int m) {
+Network& Network::conv(int kh, int kw, int m, Activation activation) {
   const Shape in = output_shape();
   const std::string call = call_text("conv", {kh, kw, m});
   require(kh >= 1 && kw >= 1 && m >= 1, call + ": kernel sizes and multiplier must be >= 1");
   require(kh <= in.height && kw <= in.width,
           call + ": a " + std::to_string(kh) + "x" + std::to_string(kw) +
               " kernel does not fit the " + in.str() + " input" + spatial_hint(layers_.back()));
-  Layer l;
-  l.kind = LayerKind::Conv;
-  l.input = in;
-  l.output = Shape{in.height - kh + 1, in.width - kw + 1, in.channels * m};
-  l.kernel_height = kh;
-  l.kernel_width = kw;
-  l.channel_factor = m;
-  l.num_weights = static_cast<std::size_t>(kh) * kw * m;
-  push(l);
+  push(Conv{kh, kw, m, activation},
+       Shape{in.height - kh + 1, in.width - kw + 1, in.channels * m},
+       static_cast<std::size_t>(kh) * kw * m);
   return *this;
 }
 
@@ -110,11 +122,7 @@ Network& Network::maxpool() {
   require(in.height >= 2 && in.width >= 2,
           "maxpool(): needs an input of at least 2x2, got " + in.str() +
               spatial_hint(layers_.back()));
-  Layer l;
-  l.kind = LayerKind::MaxPool;
-  l.input = in;
-  l.output = Shape{in.height / 2, in.width / 2, in.channels};
-  push(l);
+  push(MaxPool{}, Shape{in.height / 2, in.width / 2, in.channels});
   return *this;
 }
 
@@ -123,16 +131,8 @@ Network& Network::dense(int units, Activation activation, float scale) {
   require(scale > 0.0f && std::isfinite(scale),
           call_text("dense", {units}) + ": scale must be a finite number > 0, got " +
               std::to_string(scale));
-  Layer l;
-  l.kind = LayerKind::Dense;
-  l.activation = activation;
-  l.scale = scale;
-  l.input = output_shape();
-  l.output = Shape{1, 1, units};
-  l.channel_factor = units;
-  l.num_weights = l.input.size() * units;
-  l.num_biases = units;
-  push(l);
+  push(Dense{units, activation, scale}, Shape{1, 1, units}, output_shape().size() * units,
+       units);
   return *this;
 }
 
@@ -144,7 +144,7 @@ Network& Network::dense_tied(int source, Activation activation) {
           call + ": the source must be the index of an earlier layer, 1.." +
               std::to_string(count - 1) + " (layer 0 is the input)");
   const Layer& s = layers_[source];
-  require(s.kind == LayerKind::Dense,
+  require(s.is<Dense>(),
           call + ": layer " + std::to_string(source) + " is " + s.call() +
               ", not a dense layer: only a dense layer's weights can be tied");
   require(s.output.size() == in.size(),
@@ -152,17 +152,9 @@ Network& Network::dense_tied(int source, Activation activation) {
               std::to_string(s.output.size()) + " outputs, so the tied layer needs " +
               std::to_string(s.output.size()) + " inputs; the previous layer gives " +
               std::to_string(in.size()) + " (" + in.str() + ")");
-  Layer l;
-  l.kind = LayerKind::DenseTied;
-  l.activation = activation;
-  l.scale = s.scale;
-  l.source = source;
-  l.input = in;
   // As many outputs as the source has inputs: the tied layer maps n -> k, as 1x1xk.
-  l.output = Shape{1, 1, static_cast<int>(s.input.size())};
-  l.channel_factor = l.output.channels;
-  l.num_biases = s.input.size();
-  push(l);
+  const int k = static_cast<int>(s.input.size());
+  push(DenseTied{source, activation}, Shape{1, 1, k}, 0, k);
   return *this;
 }
 
@@ -174,40 +166,26 @@ Network& Network::reshape(int h, int w, int c) {
   require(out.size() == in.size(),
           call + ": needs " + std::to_string(out.size()) + " values, the previous layer gives " +
               std::to_string(in.size()) + " (" + in.str() + ")");
-  Layer l;
-  l.kind = LayerKind::Reshape;
-  l.input = in;
-  l.output = out;
-  push(l);
+  push(Reshape{}, out);
   return *this;
 }
 
 Network& Network::unpool() {
   const Shape in = output_shape();
-  Layer l;
-  l.kind = LayerKind::Unpool;
-  l.input = in;
-  l.output = Shape{2 * in.height, 2 * in.width, in.channels};
-  push(l);
+  push(Unpool{}, Shape{2 * in.height, 2 * in.width, in.channels});
   return *this;
 }
 
-Network& Network::conv_transpose(int kh, int kw, int r) {
+Network& Network::conv_transpose(int kh, int kw, int r, Activation activation) {
   const Shape in = output_shape();
   const std::string call = call_text("conv_transpose", {kh, kw, r});
   require(kh >= 1 && kw >= 1 && r >= 1, call + ": kernel sizes and reducer must be >= 1");
   require(in.channels % r == 0, call + ": the input's " + std::to_string(in.channels) +
                                     " channels are not divisible by the reducer " +
                                     std::to_string(r));
-  Layer l;
-  l.kind = LayerKind::ConvTranspose;
-  l.input = in;
-  l.output = Shape{in.height + kh - 1, in.width + kw - 1, in.channels / r};
-  l.kernel_height = kh;
-  l.kernel_width = kw;
-  l.channel_factor = r;
-  l.num_weights = static_cast<std::size_t>(kh) * kw * r;
-  push(l);
+  push(ConvTranspose{kh, kw, r, activation},
+       Shape{in.height + kh - 1, in.width + kw - 1, in.channels / r},
+       static_cast<std::size_t>(kh) * kw * r);
   return *this;
 }
 
@@ -279,7 +257,7 @@ void Network::forward_images(const float* genome, const float* images, std::size
 int Network::preferred_batch() const {
   std::size_t dense = 0;
   for (const Layer& l : layers_)
-    if (l.kind == LayerKind::Dense || l.kind == LayerKind::DenseTied) dense += l.multiply_adds();
+    if (l.is<Dense>() || l.is<DenseTied>()) dense += l.multiply_adds();
   return 2 * dense > multiply_adds() ? 4 : 1;
 }
 
@@ -289,8 +267,11 @@ const float* Network::forward_batch(const float* genomes, const float* const* im
     throw std::invalid_argument("forward_batch: " + std::to_string(B) +
                                 " images per lane, the workspace holds " +
                                 std::to_string(ws.batch));
-  float* cur = ws.a.data();
-  float* next = ws.b.data();
+  // The ping-pong buffers: each layer reads cur and writes spare, then they swap. With a
+  // tape, each layer writes its own buffer there instead.
+  const bool tape = ws.keeps_activations();
+  float* cur = tape ? ws.activation(0) : ws.a.data();
+  float* spare = ws.b.data();
   const std::size_t pixels = input_shape().size();
   for (int b = 0; b < B; ++b) {
     const float* const* lane_images = images + b * kLanes;
@@ -307,56 +288,69 @@ const float* Network::forward_batch(const float* genomes, const float* const* im
     const Layer& l = layers_[i];
     const Shape& in = l.input;
     const float* p = genomes + l.offset * kLanes;
+    float* out = tape ? ws.activation(i) : spare;
     // Image b's buffers: (in.size(), kLanes) at b * in_step, (out.size(), kLanes) at b * out_step.
     const std::size_t in_step = in.size() * kLanes, out_step = l.output.size() * kLanes;
-    switch (l.kind) {
-      case LayerKind::Input:
-      case LayerKind::Reshape:  // same buffer, read with other dimensions
-        continue;
-      case LayerKind::Conv:
-        for (int b = 0; b < B; ++b)
-          conv_forward(next + b * out_step, cur + b * in_step, p, in.channels, in.height,
-                       in.width, l.kernel_height, l.kernel_width, l.channel_factor);
-        break;
-      case LayerKind::MaxPool:
-        for (int b = 0; b < B; ++b)
-          maxpool_forward(next + b * out_step, cur + b * in_step, in.channels, in.height,
-                          in.width);
-        break;
-      case LayerKind::Dense:
-        dense_forward(next, cur, p, p + l.num_weights * kLanes, static_cast<int>(in.size()),
-                      l.channel_factor, l.activation, B, l.scale);
-        break;
-      case LayerKind::DenseTied: {
-        const float* weights = genomes + layers_[l.source].offset * kLanes;
-        dense_transposed_forward(next, cur, weights, p, static_cast<int>(in.size()),
-                                 l.channel_factor, l.activation, B, l.scale);
-        break;
-      }
-      case LayerKind::Unpool:
-        if (fused_at(layers_, i)) {
-          const Layer& t = layers_[++i];
-          const std::size_t fused_step = t.output.size() * kLanes;
-          for (int b = 0; b < B; ++b)
-            unpool_conv_transpose_forward(next + b * fused_step, cur + b * in_step,
-                                          genomes + t.offset * kLanes, in.channels, in.height,
-                                          in.width, t.kernel_height, t.kernel_width,
-                                          t.channel_factor, ws.upsampled.data(),
-                                          ws.padded.data());
-        } else {
-          for (int b = 0; b < B; ++b)
-            unpool_forward(next + b * out_step, cur + b * in_step, in.channels, in.height,
-                           in.width);
-        }
-        break;
-      case LayerKind::ConvTranspose:
-        for (int b = 0; b < B; ++b)
-          conv_transpose_forward(next + b * out_step, cur + b * in_step, p, in.channels,
-                                 in.height, in.width, l.kernel_height, l.kernel_width,
-                                 l.channel_factor, 1, ws.padded.data());
-        break;
+    auto each_image = [&](auto&& op) {
+      for (int b = 0; b < B; ++b) op(out + b * out_step, cur + b * in_step);
+    };
+    std::visit(
+        overloaded{
+            // Input (only layer 0) and Reshape: the same buffer, read with other dimensions.
+            [&](const Input&) { out = cur; },
+            [&](const Reshape&) { out = cur; },
+            [&](const Conv& c) {
+              each_image([&](float* o, const float* x) {
+                conv_forward(o, x, p, in.channels, in.height, in.width, c.kernel_height,
+                             c.kernel_width, c.multiplier, c.activation);
+              });
+            },
+            [&](const MaxPool&) {
+              each_image([&](float* o, const float* x) {
+                maxpool_forward(o, x, in.channels, in.height, in.width);
+              });
+            },
+            [&](const Dense& d) {
+              dense_forward(out, cur, p, p + l.num_weights * kLanes,
+                            static_cast<int>(in.size()), d.units, d.activation, B, d.scale);
+            },
+            [&](const DenseTied& t) {
+              const Layer& s = layers_[t.source];
+              dense_transposed_forward(out, cur, genomes + s.offset * kLanes, p,
+                                       static_cast<int>(in.size()),
+                                       static_cast<int>(l.output.size()), t.activation, B,
+                                       s.as<Dense>().scale);
+            },
+            [&](const Unpool&) {
+              if (tape || !fused_at(layers_, i))  // a tape keeps the unpooled image too
+                each_image([&](float* o, const float* x) {
+                  unpool_forward(o, x, in.channels, in.height, in.width);
+                });
+              if (!fused_at(layers_, i)) return;
+              const Layer& next = layers_[++i];
+              const ConvTranspose& t = next.as<ConvTranspose>();
+              out = tape ? ws.activation(i) : spare;
+              const std::size_t fused_step = next.output.size() * kLanes;
+              for (int b = 0; b < B; ++b)
+                unpool_conv_transpose_forward(out + b * fused_step, cur + b * in_step,
+                                              genomes + next.offset * kLanes, in.channels,
+                                              in.height, in.width, t.kernel_height,
+                                              t.kernel_width, t.reducer, ws.upsampled.data(),
+                                              ws.padded.data(), t.activation);
+            },
+            [&](const ConvTranspose& t) {
+              each_image([&](float* o, const float* x) {
+                conv_transpose_forward(o, x, p, in.channels, in.height, in.width,
+                                       t.kernel_height, t.kernel_width, t.reducer, 1,
+                                       ws.padded.data(), t.activation);
+              });
+            },
+        },
+        l.kind);
+    if (out != cur) {
+      if (!tape) spare = cur;
+      cur = out;
     }
-    std::swap(cur, next);
   }
   return cur;
 }

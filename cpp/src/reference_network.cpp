@@ -1,5 +1,6 @@
 // Reference forward pass of a whole network: one genome, the plain ops, no fusion.
-#include <algorithm>
+#include <type_traits>
+#include <variant>
 
 #include "evoae/network.h"
 #include "evoae/reference_ops.h"
@@ -11,40 +12,43 @@ std::vector<float> network_forward(const Network& net, const float* genome, cons
   for (const Layer& l : net.layers()) {
     const Shape& in = l.input;
     const float* p = genome + l.offset;
+    const int C = in.channels, H = in.height, W = in.width, k = static_cast<int>(in.size());
     next.assign(l.output.size(), 0.0f);
-    switch (l.kind) {
-      case LayerKind::Input:
-      case LayerKind::Reshape:
-        continue;
-      case LayerKind::Conv:
-        conv_forward(next.data(), cur.data(), p, in.channels, in.height, in.width,
-                     l.kernel_height, l.kernel_width, l.channel_factor);
-        break;
-      case LayerKind::MaxPool:
-        maxpool_forward(next.data(), cur.data(), in.channels, in.height, in.width);
-        break;
-      case LayerKind::Dense:
-        if (l.activation == Activation::Sigmoid && l.scale == 1.0f)  // the page's, via Eigen
-          dense_sigmoid_forward(next.data(), cur.data(), p, p + l.num_weights,
-                                static_cast<int>(in.size()), l.channel_factor);
-        else
-          dense_forward(next.data(), cur.data(), p, p + l.num_weights,
-                        static_cast<int>(in.size()), l.channel_factor, l.activation, l.scale);
-        break;
-      case LayerKind::DenseTied:
-        dense_transposed_forward(next.data(), cur.data(), genome + net.layers()[l.source].offset,
-                                 p, static_cast<int>(in.size()), l.channel_factor,
-                                 l.activation, l.scale);
-        break;
-      case LayerKind::Unpool:
-        unpool_forward(next.data(), cur.data(), in.channels, in.height, in.width);
-        break;
-      case LayerKind::ConvTranspose:
-        conv_transpose_forward(next.data(), cur.data(), p, in.channels, in.height, in.width,
-                               l.kernel_height, l.kernel_width, l.channel_factor);
-        break;
-    }
-    cur.swap(next);
+    float* out = next.data();
+    const float* x = cur.data();
+    const bool computed = std::visit(
+        [&](const auto& kind) {
+          using K = std::decay_t<decltype(kind)>;
+          if constexpr (std::is_same_v<K, Conv>) {
+            conv_forward(out, x, p, C, H, W, kind.kernel_height, kind.kernel_width,
+                         kind.multiplier, kind.activation);
+          } else if constexpr (std::is_same_v<K, MaxPool>) {
+            maxpool_forward(out, x, C, H, W);
+          } else if constexpr (std::is_same_v<K, Dense>) {
+            if (kind.activation == Activation::Sigmoid && kind.scale == 1.0f)  // the page's
+              dense_sigmoid_forward(out, x, p, p + l.num_weights, k, kind.units);
+            else
+              dense_forward(out, x, p, p + l.num_weights, k, kind.units, kind.activation,
+                            kind.scale);
+          } else if constexpr (std::is_same_v<K, DenseTied>) {
+            const Layer& s = net.layers()[kind.source];
+            dense_transposed_forward(out, x, genome + s.offset, p, k,
+                                     static_cast<int>(l.output.size()), kind.activation,
+                                     s.as<Dense>().scale);
+          } else if constexpr (std::is_same_v<K, Unpool>) {
+            unpool_forward(out, x, C, H, W);
+          } else if constexpr (std::is_same_v<K, ConvTranspose>) {
+            conv_transpose_forward(out, x, p, C, H, W, kind.kernel_height, kind.kernel_width,
+                                   kind.reducer, kind.activation);
+          } else {  // Input, Reshape: the same buffer, read with other dimensions
+            static_assert(std::is_same_v<K, Input> || std::is_same_v<K, Reshape>,
+                          "a layer kind without a reference forward pass");
+            return false;
+          }
+          return true;
+        },
+        l.kind);
+    if (computed) cur.swap(next);
   }
   return cur;
 }

@@ -21,7 +21,7 @@ float activate(float x, Activation act) {
 }
 
 void conv_forward(float* out, const float* in, const float* kernels,
-                  int C, int H, int W, int kh, int kw, int m) {
+                  int C, int H, int W, int kh, int kw, int m, Activation act) {
   const int OH = H - kh + 1, OW = W - kw + 1;
   for (int i = 0; i < C; ++i)
     for (int j = 0; j < m; ++j)
@@ -31,7 +31,7 @@ void conv_forward(float* out, const float* in, const float* kernels,
           for (int a = 0; a < kh; ++a)
             for (int b = 0; b < kw; ++b)
               sum += in[(i * H + y + a) * W + x + b] * kernels[(j * kh + a) * kw + b];
-          out[((i * m + j) * OH + y) * OW + x] = sum > 0.0f ? sum : 0.0f;
+          out[((i * m + j) * OH + y) * OW + x] = activate(sum, act);
         }
 }
 
@@ -83,7 +83,7 @@ void unpool_forward(float* out, const float* in, int C, int H, int W) {
 }
 
 void conv_transpose_forward(float* out, const float* in, const float* kernels,
-                            int C, int H, int W, int kh, int kw, int r) {
+                            int C, int H, int W, int kh, int kw, int r, Activation act) {
   const int OH = H + kh - 1, OW = W + kw - 1;
   // Gather form: out[p][q] = sum over kernel taps (a, b) of in[p-a][q-b] * k[a][b].
   for (int i = 0; i < C / r; ++i)
@@ -97,7 +97,7 @@ void conv_transpose_forward(float* out, const float* in, const float* kernels,
               if (y < 0 || y >= H || x < 0 || x >= W) continue;
               sum += in[((i * r + j) * H + y) * W + x] * kernels[(j * kh + a) * kw + b];
             }
-        out[(i * OH + p) * OW + q] = sigmoid(sum);
+        out[(i * OH + p) * OW + q] = activate(sum, act);
       }
 }
 

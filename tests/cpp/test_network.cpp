@@ -15,7 +15,7 @@
 #include "evoae/reference_ops.h"
 #include "lanes.h"
 
-using evoae::LayerKind;
+using evoae::Activation;
 using evoae::Network;
 using evoae::Shape;
 using lanes::L;
@@ -60,11 +60,10 @@ TEST(varadi_shapes_and_kinds) {
   const std::vector<Shape> shapes = {
       {28, 28, 1}, {24, 24, 1}, {12, 12, 1}, {8, 8, 1},    {4, 4, 1},     {1, 1, 5},    {1, 1, 2},
       {1, 1, 5},   {1, 1, 160}, {4, 4, 10},  {8, 8, 10}, {12, 12, 10}, {24, 24, 10}, {28, 28, 1}};
-  const std::vector<LayerKind> kinds = {
-      LayerKind::Input, LayerKind::Conv,    LayerKind::MaxPool, LayerKind::Conv,
-      LayerKind::MaxPool, LayerKind::Dense, LayerKind::Dense,   LayerKind::Dense,
-      LayerKind::Dense, LayerKind::Reshape, LayerKind::Unpool,  LayerKind::ConvTranspose,
-      LayerKind::Unpool, LayerKind::ConvTranspose};
+  const std::vector<std::string> kinds = {
+      "input", "conv",    "maxpool", "conv",           "maxpool", "dense",  "dense",
+      "dense", "dense",   "reshape", "unpool",         "conv_transpose",    "unpool",
+      "conv_transpose"};
   CHECK(net.layers().size() == shapes.size());
   if (net.layers().size() != shapes.size()) return;
   for (std::size_t i = 0; i < shapes.size(); ++i) {
@@ -73,7 +72,7 @@ TEST(varadi_shapes_and_kinds) {
       std::printf("  layer %zu (%s): output %s, expected %s\n", i, l.call().c_str(),
                   l.output.str().c_str(), shapes[i].str().c_str());
     CHECK(l.output == shapes[i]);
-    CHECK(l.kind == kinds[i]);
+    CHECK(l.name() == kinds[i]);
     if (i > 0) CHECK(l.input == net.layers()[i - 1].output);
   }
   CHECK(net.input_shape() == (Shape{28, 28, 1}));
@@ -222,6 +221,14 @@ TEST(forward_lanes_equal_reference_network) {
   // -> unpool 12x12x2 (last)
   nets.emplace_back("reducer 2, unpool last", Network(5, 5).conv(2, 2, 4).maxpool().unpool()
                                                   .conv_transpose(3, 3, 2).unpool());
+  // The same kinds with the activations that are not the defaults, the fused pair included.
+  nets.emplace_back("activations", Network(7, 6).conv(2, 3, 3, Activation::Tanh)
+                                       .conv_transpose(3, 2, 3, Activation::ReLU).unpool()
+                                       .conv(3, 3, 2, Activation::Identity).maxpool()
+                                       .conv(2, 2, 1, Activation::Sigmoid).dense(6)
+                                       .reshape(2, 3, 1).unpool()
+                                       .conv_transpose(4, 3, 1, Activation::Identity).unpool()
+                                       .conv_transpose(2, 2, 1, Activation::Tanh));
   CHECK(nets[2].second.output_shape() == (Shape{7, 8, 1}));
   CHECK(nets[3].second.output_shape() == (Shape{12, 12, 2}));
   std::mt19937 gen(14);
@@ -436,4 +443,88 @@ TEST(builder_accepts_edge_cases) {
   const Network e = Network(5, 7);
   CHECK(e.num_params() == 0u);
   CHECK(e.input_shape() == (Shape{5, 7, 1}));
+}
+
+// Conv and conv_transpose take an activation; calls write it only when it is not the default.
+TEST(conv_activations_in_builder_and_calls) {
+  Network net(8, 8);
+  net.conv(3, 3, 2).conv(2, 2, 1, Activation::Tanh).conv_transpose(2, 2, 2)
+      .conv_transpose(3, 3, 1, Activation::ReLU).conv(1, 1, 1, Activation::ReLU);
+  const auto& l = net.layers();
+  CHECK(l[1].call() == "conv(3, 3, 2)");
+  CHECK(l[1].activation() == Activation::ReLU);
+  CHECK(l[2].call() == "conv(2, 2, 1, \"tanh\")");
+  CHECK(l[2].as<evoae::Conv>().activation == Activation::Tanh);
+  CHECK(l[3].call() == "conv_transpose(2, 2, 2)");
+  CHECK(l[3].activation() == Activation::Sigmoid);
+  CHECK(l[4].call() == "conv_transpose(3, 3, 1, \"relu\")");
+  CHECK(l[5].call() == "conv(1, 1, 1)");  // relu, the default, is not written
+  CHECK(l[4].arguments() == (std::vector<int>{3, 3, 1}));
+  CHECK(!l[0].activation() && !evoae::varadi_network().layers()[2].activation());
+  CHECK(l[3].as<evoae::ConvTranspose>().reducer == 2 && l[1].as<evoae::Conv>().multiplier == 2);
+}
+
+namespace {
+
+// The first `count` builder calls of varadi_network(), layer 0 (the input) not counted.
+Network varadi_prefix(std::size_t count) {
+  const std::vector<void (*)(Network&)> calls = {
+      [](Network& n) { n.conv(5, 5, 1); },       [](Network& n) { n.maxpool(); },
+      [](Network& n) { n.conv(5, 5, 1); },       [](Network& n) { n.maxpool(); },
+      [](Network& n) { n.dense(5); },            [](Network& n) { n.dense(2); },
+      [](Network& n) { n.dense(5); },            [](Network& n) { n.dense(160); },
+      [](Network& n) { n.reshape(4, 4, 10); },   [](Network& n) { n.unpool(); },
+      [](Network& n) { n.conv_transpose(5, 5, 1); }, [](Network& n) { n.unpool(); },
+      [](Network& n) { n.conv_transpose(5, 5, 10); }};
+  Network net(28, 28);
+  for (std::size_t i = 0; i < count; ++i) calls[i](net);
+  return net;
+}
+
+}  // namespace
+
+// A workspace that keeps activations: after a forward pass its tape holds every layer's
+// output, bit for bit what a network truncated after that layer gives (the unpools that run
+// fused with a conv_transpose included), the last one what forward() gives; and the default
+// workspace's results do not change.
+TEST(tape_keeps_every_layer_output) {
+  const Network net = evoae::varadi_network();
+  CHECK(varadi_prefix(13).summary() == net.summary());
+  std::mt19937 gen(21);
+  const PerLane genomes = lanes::random_per_lane(gen, net.num_params());
+  const PerLane images = lanes::random_per_lane(gen, net.input_shape().size(), 0.1f, 0.9f);
+  const std::vector<float> g = lanes::interleave(genomes);
+  const float* pointers[L];
+  for (int l = 0; l < L; ++l) pointers[l] = images[l].data();
+  evoae::Workspace plain(net), tape(net, 1, /*keep_activations=*/true);
+  CHECK(!plain.keeps_activations() && tape.keeps_activations() && plain.tape.empty());
+  const float* y = net.forward(g.data(), pointers, plain);
+  const float* t = net.forward(g.data(), pointers, tape);
+  const std::size_t last = net.layers().size() - 1, out = net.output_shape().size() * L;
+  CHECK(t == tape.activation(last));
+  CHECK(std::equal(y, y + out, tape.activation(last)));
+  CHECK(tape.activation(9) == tape.activation(8));  // a reshape shares its input's buffer
+  for (int l = 0; l < L; ++l)
+    CHECK(lanes::lane(tape.activation(0), net.input_shape().size(), l) == images[l]);
+  for (std::size_t i = 1; i <= last; ++i) {
+    const Network head = varadi_prefix(i);
+    evoae::Workspace ws(head);
+    const float* want = head.forward(g.data(), pointers, ws);
+    const std::size_t n = head.output_shape().size() * L;
+    const bool same = std::equal(want, want + n, tape.activation(i));
+    if (!same) std::printf("  layer %zu (%s): tape differs\n", i, net.layers()[i].call().c_str());
+    CHECK(same);
+  }
+  // A batch of two images per lane: each image's entries as forward() gives them alone.
+  evoae::Workspace batch(net, 2, true);
+  const float* two[2 * L];
+  for (int l = 0; l < L; ++l) two[l] = two[L + l] = images[(l + 1) % L].data();
+  for (int l = 0; l < L; ++l) two[l] = images[l].data();
+  net.forward_batch(g.data(), two, 2, batch);
+  for (std::size_t i : {std::size_t{3}, std::size_t{10}, last}) {
+    const std::size_t n = net.layers()[i].output.size() * L;
+    CHECK(std::equal(tape.activation(i), tape.activation(i) + n, batch.activation(i)));
+  }
+  const float* second = batch.activation(last) + out;
+  CHECK(std::equal(second, second + out, net.forward(g.data(), two + L, plain)));
 }

@@ -15,6 +15,7 @@
 #include "evoae/simd.h"
 #include "lanes.h"
 
+using evoae::Activation;
 using lanes::L;
 using PerLane = std::vector<std::vector<float>>;
 
@@ -133,25 +134,26 @@ std::vector<float> strided_conv_transpose(const std::vector<float>& in,
 // The fast transposed convolution on lane buffers with guarded output and scratch.
 Guarded fast_conv_transpose(const std::vector<float>& in, const std::vector<float>& kernels,
                             int C, int H, int W, int kh, int kw, int r, int stride,
-                            bool* scratch_ok) {
+                            bool* scratch_ok, Activation act = Activation::Sigmoid) {
   const int OH = (H - 1) * stride + kh, OW = (W - 1) * stride + kw;
   Guarded out(static_cast<std::size_t>(C / r) * OH * OW);
   const int padded_size = evoae::conv_transpose_padded_size(C, H, W, kh, kw, stride);
   Guarded padded(0, padded_size);  // NaN: the op must zero its padding itself
   evoae::conv_transpose_forward(out.data(), in.data(), kernels.data(), C, H, W, kh, kw, r,
-                                stride, padded.data());
+                                stride, padded.data(), act);
   *scratch_ok = padded_size >= 0 && padded.guard_intact() && out.guard_intact();
   return out;
 }
 
 Guarded fast_unpool_conv_transpose(const std::vector<float>& in, const std::vector<float>& kernels,
-                                   int C, int H, int W, int kh, int kw, int r, bool* scratch_ok) {
+                                   int C, int H, int W, int kh, int kw, int r, bool* scratch_ok,
+                                   Activation act = Activation::Sigmoid) {
   const int OH = 2 * H + kh - 1, OW = 2 * W + kw - 1;
   Guarded out(static_cast<std::size_t>(C / r) * OH * OW);
   Guarded upsampled(0, static_cast<std::size_t>(r) * (kh + 1) * (kw + 1) * L);
   Guarded padded(0, evoae::conv_transpose_padded_size(C, H, W, kh + 1, kw + 1, 2));
   evoae::unpool_conv_transpose_forward(out.data(), in.data(), kernels.data(), C, H, W, kh, kw,
-                                       r, upsampled.data(), padded.data());
+                                       r, upsampled.data(), padded.data(), act);
   *scratch_ok = upsampled.guard_intact() && padded.guard_intact() && out.guard_intact();
   return out;
 }
@@ -628,4 +630,140 @@ TEST(ops_overwrite_stale_output) {
   evoae::unpool_conv_transpose_forward(f.data(), in.data(), k.data(), 2, 6, 6, 3, 3, 2,
                                        up.data(), padded.data());
   CHECK(max_abs_diff(e, f) == 0.0);
+}
+
+// ---------------------------------------------------------------- activations of conv layers
+
+namespace {
+
+constexpr Activation kActivations[] = {Activation::Sigmoid, Activation::ReLU, Activation::Tanh,
+                                       Activation::Identity};
+
+// act(x) in double, written out again independently of the core.
+std::vector<double> activated(const std::vector<double>& sums, Activation act) {
+  std::vector<double> out;
+  for (double x : sums)
+    out.push_back(act == Activation::Sigmoid ? logistic(x)
+                  : act == Activation::ReLU  ? std::max(x, 0.0)
+                  : act == Activation::Tanh  ? std::tanh(x)
+                                             : x);
+  return out;
+}
+
+}  // namespace
+
+TEST(conv_activations_hand_worked) {
+  // One 2x4 channel, the 1x3 kernel (0.1, -0.2, 0.05): sums of both signs.
+  const std::vector<float> in = {1, 2, 3, 4,
+                                 0, 1, 0, 1};
+  const std::vector<float> kernel = {0.1f, -0.2f, 0.05f};
+  const std::vector<double> sums = {0.1 - 0.4 + 0.15, 0.2 - 0.6 + 0.2,  // -0.15, -0.2
+                                    -0.2, 0.1 + 0.05};                   // -0.2, 0.15
+  for (Activation act : kActivations) {
+    const std::vector<double> want = activated(sums, act);
+    Guarded out(4);
+    std::vector<float> ref = nan_buffer(4);
+    evoae::conv_forward(out.data(), nan_tail(lanes::broadcast(in)).data(),
+                        lanes::broadcast(kernel).data(), 1, 2, 4, 1, 3, 1, act);
+    evoae::reference::conv_forward(ref.data(), in.data(), kernel.data(), 1, 2, 4, 1, 3, 1, act);
+    check_every_lane(out, want, 1e-6, evoae::activation_name(act));
+    check_values(ref, want, 1e-6, evoae::activation_name(act));
+  }
+}
+
+TEST(conv_transpose_activations_hand_worked) {
+  // The case of unpool_conv_transpose_hand_worked under each activation: fused, and unfused
+  // (a stride-1 transposed convolution of the unpooled input u), fast and reference.
+  const std::vector<float> in = {1, -1};
+  const std::vector<float> u = {1, 1, -1, -1,
+                                1, 1, -1, -1};
+  const std::vector<float> kernel = {0.1f, 0.2f,
+                                     0.3f, 0.4f};
+  const std::vector<double> sums = {0.1, 0.3, 0.1, -0.3, -0.2,
+                                    0.4, 1.0, 0.2, -1.0, -0.6,
+                                    0.3, 0.7, 0.1, -0.7, -0.4};
+  for (Activation act : kActivations) {
+    const std::vector<double> want = activated(sums, act);
+    const char* name = evoae::activation_name(act);
+    bool ok = false;
+    const Guarded fused = fast_unpool_conv_transpose(
+        nan_tail(lanes::broadcast(in)), lanes::broadcast(kernel), 1, 1, 2, 2, 2, 1, &ok, act);
+    CHECK(ok);
+    check_every_lane(fused, want, 1e-6, name);
+    const Guarded plain = fast_conv_transpose(nan_tail(lanes::broadcast(u)),
+                                              lanes::broadcast(kernel), 1, 2, 4, 2, 2, 1, 1,
+                                              &ok, act);
+    CHECK(ok);
+    check_every_lane(plain, want, 1e-6, name);
+    std::vector<float> ref = nan_buffer(15);
+    evoae::reference::conv_transpose_forward(ref.data(), u.data(), kernel.data(), 1, 2, 4, 2, 2,
+                                             1, act);
+    check_values(ref, want, 1e-6, name);
+  }
+}
+
+TEST(conv_activations_fast_vs_reference) {
+  std::mt19937 gen(9);
+  struct Case { int C, H, W, kh, kw, m; };
+  for (Activation act : kActivations)
+    for (const Case c :
+         {Case{1, 28, 28, 5, 5, 1}, Case{3, 7, 9, 2, 3, 2}, Case{2, 4, 23, 3, 2, 1}}) {
+      const int OH = c.H - c.kh + 1, OW = c.W - c.kw + 1;
+      const std::size_t n = static_cast<std::size_t>(c.C) * c.m * OH * OW;
+      const PerLane in = lanes::random_per_lane(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
+      const PerLane k = lanes::random_per_lane(gen, static_cast<std::size_t>(c.m) * c.kh * c.kw);
+      Guarded out(n);
+      evoae::conv_forward(out.data(), nan_tail(lanes::interleave(in)).data(),
+                          lanes::interleave(k).data(), c.C, c.H, c.W, c.kh, c.kw, c.m, act);
+      PerLane ref(L, nan_buffer(n));
+      for (int l = 0; l < L; ++l)
+        evoae::reference::conv_forward(ref[l].data(), in[l].data(), k[l].data(), c.C, c.H, c.W,
+                                       c.kh, c.kw, c.m, act);
+      const double d = max_lane_diff(out, ref, kTwinTol, "conv");
+      std::printf("  conv %s C=%d H=%d W=%d k=%dx%d m=%d: max |fast - reference| = %.3g\n",
+                  evoae::activation_name(act), c.C, c.H, c.W, c.kh, c.kw, c.m, d);
+      CHECK(d < kTwinTol);
+      CHECK(out.guard_intact());
+    }
+}
+
+TEST(conv_transpose_activations_fast_vs_reference) {
+  // Each activation on the stride-1 op and on the fused unpool + conv_transpose, against the
+  // reference (the unpool first for the fused op).
+  std::mt19937 gen(10);
+  for (Activation act : kActivations)
+    for (const TransposeCase& c : std::vector<TransposeCase>{
+             {10, 4, 4, 5, 5, 1}, {10, 12, 12, 5, 5, 10}, {2, 3, 5, 3, 3, 2}, {6, 5, 2, 3, 2, 3}}) {
+      const PerLane in = lanes::random_per_lane(gen, static_cast<std::size_t>(c.C) * c.H * c.W);
+      const PerLane k = lanes::random_per_lane(gen, static_cast<std::size_t>(c.r) * c.kh * c.kw);
+      bool ok = false;
+      const Guarded plain = fast_conv_transpose(nan_tail(lanes::interleave(in)),
+                                                lanes::interleave(k), c.C, c.H, c.W, c.kh, c.kw,
+                                                c.r, 1, &ok, act);
+      CHECK(ok);
+      const Guarded fused = fast_unpool_conv_transpose(nan_tail(lanes::interleave(in)),
+                                                       lanes::interleave(k), c.C, c.H, c.W, c.kh,
+                                                       c.kw, c.r, &ok, act);
+      CHECK(ok);
+      PerLane ref(L, nan_buffer(plain.n)), ref_fused(L, nan_buffer(fused.n));
+      for (int l = 0; l < L; ++l) {
+        evoae::reference::conv_transpose_forward(ref[l].data(), in[l].data(), k[l].data(), c.C,
+                                                 c.H, c.W, c.kh, c.kw, c.r, act);
+        std::vector<float> up = nan_buffer(static_cast<std::size_t>(c.C) * 4 * c.H * c.W);
+        evoae::reference::unpool_forward(up.data(), in[l].data(), c.C, c.H, c.W);
+        evoae::reference::conv_transpose_forward(ref_fused[l].data(), up.data(), k[l].data(),
+                                                 c.C, 2 * c.H, 2 * c.W, c.kh, c.kw, c.r, act);
+      }
+      // ReLU and identity outputs are not squashed: sums of 100 products (up to about 20)
+      // keep float's relative error, 1e-6, not an absolute 1e-5.
+      const bool bounded = act == Activation::Sigmoid || act == Activation::Tanh;
+      const double tol = bounded ? kTwinTol : 1e-4;
+      const double d = max_lane_diff(plain, ref, tol, "conv_transpose");
+      const double e = max_lane_diff(fused, ref_fused, tol, "unpool_conv_transpose");
+      std::printf("  conv_transpose %s C=%d H=%d W=%d k=%dx%d r=%d: max |fast - reference| = "
+                  "%.3g, fused with unpool %.3g\n",
+                  evoae::activation_name(act), c.C, c.H, c.W, c.kh, c.kw, c.r, d, e);
+      CHECK(d < tol);
+      CHECK(e < tol);
+    }
 }

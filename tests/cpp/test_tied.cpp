@@ -268,8 +268,8 @@ TEST(dense_tied_builder_shapes_params_and_calls) {
   net.dense_tied(2, Activation::ReLU).dense_tied(1).reshape(28, 28, 1);
   const auto& layers = net.layers();
   CHECK(layers.size() == 6);
-  CHECK(layers[3].kind == evoae::LayerKind::DenseTied);
-  CHECK(layers[3].source == 2);
+  CHECK(layers[3].is<evoae::DenseTied>());
+  CHECK(layers[3].as<evoae::DenseTied>().source == 2);
   CHECK(layers[3].output == (evoae::Shape{1, 1, 20}));
   CHECK(layers[4].output == (evoae::Shape{1, 1, 784}));
   // Each tied weight once: the tied layers bring only their biases.
@@ -281,18 +281,19 @@ TEST(dense_tied_builder_shapes_params_and_calls) {
   CHECK(layers[1].call() == "dense(20, \"relu\")");
   CHECK(layers[3].call() == "dense_tied(2, \"relu\")");
   CHECK(layers[4].call() == "dense_tied(1)");  // sigmoid, the default, is not written
-  CHECK(layers[4].activation == Activation::Sigmoid);
+  CHECK(layers[4].activation() == Activation::Sigmoid);
   CHECK(layers[3].arguments() == std::vector<int>{2});
   CHECK(std::string(evoae::layer_kind_name(layers[3].kind)) == "dense_tied");
   CHECK(evoae::varadi_network().layers()[5].call() == "dense(5)");
-  CHECK(layers[1].scale == 1.0f);
+  CHECK(layers[1].as<evoae::Dense>().scale == 1.0f);
 }
 
 TEST(dense_scale_is_checked_written_and_inherited_by_tied_layers) {
   evoae::Network net(4, 4);
   net.dense(3, Activation::Sigmoid, 0.25f).dense_tied(1, Activation::ReLU);
   CHECK(net.layers()[1].call() == "dense(3, \"sigmoid\", 0.25)");
-  CHECK(net.layers()[2].scale == 0.25f);
+  const int source = net.layers()[2].as<evoae::DenseTied>().source;
+  CHECK(net.layers()[source].as<evoae::Dense>().scale == 0.25f);
   CHECK(net.layers()[2].call() == "dense_tied(1, \"relu\")");  // the scale is the source's
   CHECK(net.num_params() == 16 * 3 + 3 + 16);
   for (float bad : {0.0f, -1.0f, std::numeric_limits<float>::quiet_NaN(),

@@ -262,3 +262,72 @@ def test_errors_with_explicit_targets():
     np.testing.assert_allclose(errors, expected, rtol=1e-6)
     with pytest.raises(ValueError, match="target"):
         net.errors(genomes, images)  # output (5,) differs from the input: targets needed
+
+
+# -- activations of conv and conv_transpose -------------------------------------------------------
+
+ACTIVATIONS = {
+    "sigmoid": ref.sigmoid,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "tanh": np.tanh,
+    "identity": lambda x: x,
+}
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_conv_activation_hand_worked_cpp(activation):
+    # One 2x4 image, the 1x3 kernel (0.1, -0.2, 0.05): sums of both signs.
+    net = evoae.Network(2, 4).conv(1, 3, 1, activation)
+    image = np.array([[[1, 2, 3, 4], [0, 1, 0, 1]]], np.float32)
+    sums = np.array([[-0.15, -0.2], [-0.2, 0.15]])
+    got = net.forward(np.array([0.1, -0.2, 0.05], np.float32), image)[0]
+    np.testing.assert_allclose(got, ACTIVATIONS[activation](sums), atol=1e-6)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_conv_transpose_activation_hand_worked_cpp(activation):
+    # (1, -1) unpooled to two rows (1, 1, -1, -1), then the kernel (0.1 0.2 / 0.3 0.4): fused
+    # with the unpool, and on its own on the unpooled image.
+    kernel = np.array([0.1, 0.2, 0.3, 0.4], np.float32)
+    sums = np.array([[0.1, 0.3, 0.1, -0.3, -0.2],
+                     [0.4, 1.0, 0.2, -1.0, -0.6],
+                     [0.3, 0.7, 0.1, -0.7, -0.4]])
+    fused = evoae.Network(1, 2).unpool().conv_transpose(2, 2, 1, activation)
+    plain = evoae.Network(2, 4).conv_transpose(2, 2, 1, activation)
+    want = ACTIVATIONS[activation](sums)
+    np.testing.assert_allclose(fused.forward(kernel, np.array([[[1, -1]]], np.float32))[0], want,
+                               atol=1e-6)
+    unpooled = np.array([[[1, 1, -1, -1], [1, 1, -1, -1]]], np.float32)
+    np.testing.assert_allclose(plain.forward(kernel, unpooled)[0], want, atol=1e-6)
+
+
+def test_default_activations_are_the_reference_pages():
+    net = evoae.Network(6, 6).conv(3, 3, 1, "relu").conv_transpose(3, 3, 1, "sigmoid")
+    default = evoae.Network(6, 6).conv(3, 3, 1).conv_transpose(3, 3, 1)
+    rng = np.random.default_rng(3)
+    genome = random_genomes(rng, 1, net.num_params)[0]
+    images = random_images(rng, 3, 6, 6)
+    np.testing.assert_array_equal(net.forward(genome, images), default.forward(genome, images))
+    spec = [["input", 6, 6], ["conv", 3, 3, 1], ["conv_transpose", 3, 3, 1]]
+    want = ref.forward_many(spec, genome, images)
+    report("defaults", np.abs(net.forward(genome, images) - want).max())
+    np.testing.assert_allclose(net.forward(genome, images), want, atol=TOL)
+
+
+# -- the tape -------------------------------------------------------------------------------------
+
+def test_activations_are_every_layers_output(net):
+    """Network.activations reads a workspace that keeps every layer's output: the last is what
+    forward() gives, each other what the network cut after that layer gives, bit for bit."""
+    rng = np.random.default_rng(4)
+    genome = random_genomes(rng, 1, net.num_params)[0]
+    images = random_images(rng, 11, 28, 28)  # more than one call of 8 lanes
+    tape = net.activations(genome, images)
+    assert len(tape) == len(net.layers)
+    np.testing.assert_array_equal(tape[0], images)
+    np.testing.assert_array_equal(tape[-1], net.forward(genome, images))
+    calls = json.loads(evoae.network_spec(net))
+    for i in range(1, len(calls) - 1):
+        head = evoae.network_from_spec(json.dumps(calls[: i + 1]))
+        np.testing.assert_array_equal(tape[i], head.forward(genome[: head.num_params], images),
+                                      err_msg=net.layers[i]["call"])

@@ -199,6 +199,9 @@ def test_spec_of_varadi_network(net):
     [["input", 12, 10], ["conv", 3, 3, 2], ["conv", 2, 3, 3], ["maxpool"],
      ["conv_transpose", 3, 2, 3], ["unpool"], ["conv_transpose", 2, 2, 2]],
     [["input", 7, 6], ["dense", 5], ["dense", 12], ["reshape", 2, 3, 2]],
+    [["input", 12, 10], ["conv", 3, 3, 2, "tanh"], ["conv", 2, 3, 3, "sigmoid"], ["maxpool"],
+     ["conv_transpose", 3, 2, 3, "relu"], ["unpool"], ["conv_transpose", 2, 2, 2, "identity"],
+     ["conv", 2, 2, 1, "identity"]],
 ])
 def test_spec_round_trip(spec):
     net = evoae.network_from_spec(json.dumps(spec))
@@ -227,7 +230,31 @@ def test_spec_round_trip(spec):
     '[["input", 28, 28], ["dense", 10], ["reshape", 3, 3, 3]]',  # size mismatch
     '[["input", 28, 28], ["__init__", 3, 3]]',          # not a builder
     '[["input", 28, 28], 7]',                           # a call that is not a list
+    '[["input", 28, 28], ["conv", 5, 5, 1, "swish"]]',  # unknown activation
+    '[["input", 28, 28], ["maxpool", "relu"]]',         # a kind without an activation
 ])
 def test_bad_spec_refused(text):
     with pytest.raises(ValueError):
         evoae.network_from_spec(text)
+
+
+def test_conv_activations_in_layers_and_spec():
+    net = evoae.Network(10, 10).conv(3, 3, 2).conv(3, 3, 1, activation="tanh") \
+        .conv_transpose(3, 3, 2).conv_transpose(2, 2, 1, "identity").maxpool()
+    layers = net.layers
+    assert [d["activation"] for d in layers] == [None, "relu", "tanh", "sigmoid", "identity", None]
+    assert [d["options"] for d in layers] == [[], [], ["tanh"], [], ["identity"], []]
+    assert layers[2]["call"] == 'conv(3, 3, 1, "tanh")'
+    assert layers[4]["call"] == 'conv_transpose(2, 2, 1, "identity")'
+    assert json.loads(evoae.network_spec(net))[1:] == [
+        ["conv", 3, 3, 2], ["conv", 3, 3, 1, "tanh"], ["conv_transpose", 3, 3, 2],
+        ["conv_transpose", 2, 2, 1, "identity"], ["maxpool"]]
+    assert repr(net).endswith('.conv_transpose(2, 2, 1, "identity").maxpool()')
+    with pytest.raises(ValueError, match="swish"):
+        evoae.Network(4, 4).conv(2, 2, 1, "swish")
+
+
+def test_dense_options_keep_their_order():
+    net = evoae.Network(4, 4).dense(3, "sigmoid", 0.25).dense_tied(1, "tanh").dense(2, "relu")
+    assert [d["options"] for d in net.layers[1:]] == [["sigmoid", 0.25], ["tanh"], ["relu"]]
+    assert net.layers[2]["scale"] == 0.25  # the source's

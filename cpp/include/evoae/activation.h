@@ -1,11 +1,12 @@
-// The nonlinearity of a dense layer, shared by the layer descriptions and the ops.
+// The nonlinearity a layer ends with, shared by the layer descriptions and the ops.
 #pragma once
 
 #include <string>
 
 namespace evoae {
 
-// Sigmoid is the reference system's (addSigmLayer) and every dense layer's default.
+// Each kind has its default: ReLU for conv, sigmoid (the reference system's addSigmLayer)
+// for conv_transpose, dense and dense_tied.
 enum class Activation { Sigmoid, ReLU, Tanh, Identity };
 
 const char* activation_name(Activation activation);  // "sigmoid", "relu", "tanh", "identity"

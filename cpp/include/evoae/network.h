@@ -14,11 +14,24 @@ class Network;
 
 // Per-thread scratch memory for a forward pass of kLanes genomes on up to `batch` images
 // each: two ping-pong activation buffers, and for transposed convolutions a zero-padded
-// input and the upsampled kernels of a fused unpool + conv_transpose.
+// input and the upsampled kernels of a fused unpool + conv_transpose. With keep_activations,
+// a tape in place of the ping-pong buffers: a forward pass leaves every layer's output there
+// for a backward pass to read.
 struct Workspace {
-  explicit Workspace(const Network& net, int batch = 1);
+  explicit Workspace(const Network& net, int batch = 1, bool keep_activations = false);
   int batch;
   std::vector<float> a, b, padded, upsampled;
+  // The tape: layer i's output at tape_offsets[i], room for (batch, output size, kLanes)
+  // floats; a reshape shares its input's. Both empty without keep_activations.
+  std::vector<float> tape;
+  std::vector<std::size_t> tape_offsets;
+
+  bool keeps_activations() const { return !tape_offsets.empty(); }
+  // Layer i's output in the last forward pass of B images: (B, output size, kLanes) floats.
+  // Layer 0's is the input, an unpool's is kept even where it runs fused with the
+  // conv_transpose after it.
+  const float* activation(std::size_t layer) const { return tape.data() + tape_offsets[layer]; }
+  float* activation(std::size_t layer) { return tape.data() + tape_offsets[layer]; }
 };
 
 class Network {
@@ -26,21 +39,23 @@ class Network {
   Network(int height, int width);  // the input layer: one channel, height x width
 
   // Builder calls (names as in the reference page; original names in comments).
-  Network& conv(int kernel_height, int kernel_width, int multiplier);  // addConvLayer
+  Network& conv(int kernel_height, int kernel_width, int multiplier,  // addConvLayer
+                Activation activation = Conv::default_activation);
   Network& maxpool();                                                   // addMaxPoolLayer
   // addSigmLayer: fully connected + activation (sigmoid by default, as the original):
   // activation(scale * (W x + b)). scale > 0 sets the size of the weights a genome of U(-1, 1)
   // values starts with (sqrt(6 / (inputs + units)): Glorot's uniform initialisation) and of
   // mutation steps, as the equalized learning rate of Karras et al. (2018); 1 is the original.
-  Network& dense(int units, Activation activation = Activation::Sigmoid, float scale = 1.0f);
+  Network& dense(int units, Activation activation = Dense::default_activation, float scale = 1.0f);
   Network& reshape(int height, int width, int channels);               // addReshapeLayer
   Network& unpool();                                                    // addUnpoolLayer
-  Network& conv_transpose(int kernel_height, int kernel_width, int reducer);  // addTrConvLayer
+  Network& conv_transpose(int kernel_height, int kernel_width, int reducer,  // addTrConvLayer
+                          Activation activation = ConvTranspose::default_activation);
   // A dense layer whose weights are those of the dense layer layers()[source], transposed
   // (tied: the genome holds them once, and only this layer's biases): source maps k -> n,
   // this layer n -> k. Its input must have n values; its output is 1x1xk. The source's scale
   // applies: activation(scale * (W^T x + c)).
-  Network& dense_tied(int source, Activation activation = Activation::Sigmoid);
+  Network& dense_tied(int source, Activation activation = DenseTied::default_activation);
 
   const std::vector<Layer>& layers() const { return layers_; }
   std::size_t num_params() const { return num_params_; }
@@ -52,7 +67,8 @@ class Network {
 
   // Runs one image (input_shape().size() floats) through the network with kLanes genomes at
   // once. genomes: (num_params, kLanes), genome l in lane l (see simd.h). Returns a pointer
-  // into ws to (output_shape().size(), kLanes) floats.
+  // into ws to (output_shape().size(), kLanes) floats. Every forward pass fills ws's tape
+  // when it keeps activations (the same results, bit for bit).
   const float* forward(const float* genomes, const float* image, Workspace& ws) const;
   // The same with an image of its own for each lane: images holds kLanes pointers.
   const float* forward(const float* genomes, const float* const* images, Workspace& ws) const;
@@ -75,7 +91,8 @@ class Network {
   int preferred_batch() const;
 
  private:
-  void push(Layer layer);
+  void push(LayerKind kind, Shape output, std::size_t num_weights = 0,
+            std::size_t num_biases = 0);
 
   std::vector<Layer> layers_;
   std::size_t num_params_ = 0;

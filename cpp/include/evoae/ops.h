@@ -9,11 +9,13 @@
 
 namespace evoae {
 
-// "Valid" cross-correlation, stride 1, channel multiplier m, then ReLU.
-// out: (C*m, H-kh+1, W-kw+1, L), channel i*m+j = ReLU(in channel i (*) kernel j)
+// "Valid" cross-correlation, stride 1, channel multiplier m, then an activation (ReLU, the
+// original's, by default).
+// out: (C*m, H-kh+1, W-kw+1, L), channel i*m+j = act(in channel i (*) kernel j)
 // in: (C, H, W, L); kernels: (m, kh, kw, L)
 void conv_forward(float* out, const float* in, const float* kernels,
-                  int C, int H, int W, int kh, int kw, int m);
+                  int C, int H, int W, int kh, int kw, int m,
+                  Activation act = Activation::ReLU);
 
 // 2x2 max, stride 2; a last odd row or column is dropped.
 // out: (C, H/2, W/2, L); in: (C, H, W, L)
@@ -46,15 +48,16 @@ void dense_transposed_forward(float* out, const float* in, const float* weights,
 // out: (C, 2H, 2W, L); in: (C, H, W, L)
 void unpool_forward(float* out, const float* in, int C, int H, int W);
 
-// Transposed convolution ("full"), channel reducer r, then sigmoid:
-// out[i][p][q] = sigmoid(sum_{j<r} sum_{a,b} in[i*r+j][y][x] * kernel_j[a][b]) over the
+// Transposed convolution ("full"), channel reducer r, then an activation (sigmoid, the
+// original's, by default):
+// out[i][p][q] = act(sum_{j<r} sum_{a,b} in[i*r+j][y][x] * kernel_j[a][b]) over the
 // (y, x, a, b) with p = y*stride + a, q = x*stride + b. Computed as stride^2 phases (outputs
 // with the same p % stride and q % stride), each a plain correlation of a zero-padded input.
 // out: (C/r, (H-1)*stride+kh, (W-1)*stride+kw, L); in: (C, H, W, L); kernels: (r, kh, kw, L);
 // padded: conv_transpose_padded_size(C, H, W, kh, kw, stride) floats of scratch (lanes included)
 void conv_transpose_forward(float* out, const float* in, const float* kernels,
                             int C, int H, int W, int kh, int kw, int r, int stride,
-                            float* padded);
+                            float* padded, Activation act = Activation::Sigmoid);
 int conv_transpose_padded_size(int C, int H, int W, int kh, int kw, int stride);
 
 // unpool followed by conv_transpose, done as one stride-2 transposed convolution: a value
@@ -65,6 +68,7 @@ int conv_transpose_padded_size(int C, int H, int W, int kh, int kw, int stride);
 // stride 2 and kernels of (kh+1)x(kw+1)
 void unpool_conv_transpose_forward(float* out, const float* in, const float* kernels,
                                    int C, int H, int W, int kh, int kw, int r,
-                                   float* upsampled, float* padded);
+                                   float* upsampled, float* padded,
+                                   Activation act = Activation::Sigmoid);
 
 }  // namespace evoae

@@ -13,7 +13,8 @@ class Network;
 namespace evoae::reference {
 
 void conv_forward(float* out, const float* in, const float* kernels,
-                  int C, int H, int W, int kh, int kw, int m);
+                  int C, int H, int W, int kh, int kw, int m,
+                  Activation act = Activation::ReLU);
 void maxpool_forward(float* out, const float* in, int C, int H, int W);
 void dense_sigmoid_forward(float* out, const float* in, const float* weights,
                            const float* bias, int k, int n);
@@ -29,7 +30,8 @@ void dense_transposed_forward(float* out, const float* in, const float* weights,
 float activate(float x, Activation act);
 void unpool_forward(float* out, const float* in, int C, int H, int W);
 void conv_transpose_forward(float* out, const float* in, const float* kernels,
-                            int C, int H, int W, int kh, int kw, int r);
+                            int C, int H, int W, int kh, int kw, int r,
+                            Activation act = Activation::Sigmoid);
 
 // The whole network on one genome (num_params floats) and one image, layer by layer with
 // the ops above. Returns output_shape().size() floats.

@@ -9,25 +9,21 @@ from .._core import Network, varadi_network
 __all__ = ["Network", "varadi_network", "network_spec", "network_from_spec"]
 
 _BUILDERS = {"conv", "maxpool", "dense", "reshape", "unpool", "conv_transpose", "dense_tied"}
+_WITH_ACTIVATION = {"conv", "conv_transpose", "dense", "dense_tied"}
 _ACTIVATIONS = {"sigmoid", "relu", "tanh", "identity"}
 
 
 def _call(layer: dict) -> list:
-    call = [layer["kind"], *layer["arguments"]]
-    # A dense layer's activation and scale follow its integers, left out when they are the
-    # defaults (sigmoid, 1), so that the networks of the paper keep their descriptions.
-    scaled = layer["kind"] == "dense" and layer["scale"] != 1.0
-    if layer.get("activation") not in (None, "sigmoid") or scaled:
-        call.append(layer["activation"])
-    if scaled:
-        call.append(layer["scale"])
-    return call
+    # The options (activation, scale) follow the integers only where they are not the kind's
+    # defaults, so that the networks of the paper keep their descriptions.
+    return [layer["kind"], *layer["arguments"], *layer["options"]]
 
 
 def network_spec(net: Network) -> str:
     """The builder calls that make `net`, as JSON: [["input", 28, 28], ["conv", 5, 5, 1], ...,
-    ["dense", 500, "relu", 0.0678], ["dense_tied", 1, "identity"]] (a dense layer's
-    activation and scale last, left out for the defaults sigmoid and 1)."""
+    ["conv", 3, 3, 2, "tanh"], ["dense", 500, "relu", 0.0678], ["dense_tied", 1, "identity"]]
+    (a layer's activation and scale last, left out for the kind's defaults: relu for conv,
+    sigmoid for the others, a scale of 1)."""
     return json.dumps([_call(layer) for layer in net.layers])
 
 
@@ -46,9 +42,9 @@ def network_from_spec(spec: str) -> Network:
             options = {}
             if kind == "dense" and len(args) == 3 and type(args[2]) in (int, float):
                 *args, options["scale"] = args
-            if kind in ("dense", "dense_tied") and len(args) == 2 and isinstance(args[1], str):
-                if args[1] not in _ACTIVATIONS:
-                    raise ValueError(f"{kind}{tuple(args)}: unknown activation {args[1]!r}")
+            if kind in _WITH_ACTIVATION and args and isinstance(args[-1], str):
+                if args[-1] not in _ACTIVATIONS:
+                    raise ValueError(f"{kind}{tuple(args)}: unknown activation {args[-1]!r}")
                 *args, options["activation"] = args
             if not all(type(a) is int for a in args):
                 raise ValueError(f"{kind}{tuple(args)}: arguments must be integers")
