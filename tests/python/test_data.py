@@ -143,7 +143,7 @@ def test_load_idx_gzip_with_bad_deflate_data(tmp_path):
 
 
 def test_load_idx_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="nothing-here.gz"):
         load_idx(tmp_path / "nothing-here.gz")
 
 

@@ -211,23 +211,26 @@ def test_spec_round_trip(spec):
     np.testing.assert_array_equal(net.forward(genome, images), again.forward(genome, images))
 
 
-@pytest.mark.parametrize("text", [
-    "not json",
-    "[]",
-    "null",
-    "5",
-    "[[]]",
-    '[["conv", 5, 5, 1]]',                              # no input layer
-    '[["input", 28]]',                                  # input without a width
-    '[["input"]]',                                      # input without its size
-    '{"input": [28, 28]}',                              # not a list of calls
-    '[["input", 28, 28], ["blah", 3]]',                 # unknown layer
-    '[["input", 28, 28], ["conv", 5, 5, 1, 7]]',        # too many arguments
-    '[["input", 28, 28], ["conv", "five", 5, 1]]',      # not a number
-    '[["input", 28, 28], ["dense", 10], ["reshape", 3, 3, 3]]',  # size mismatch
-    '[["input", 28, 28], ["__init__", 3, 3]]',          # not a builder
-    '[["input", 28, 28], 7]',                           # a call that is not a list
+NOT_CALLS, NO_INPUT = r"must be a list of \[kind, arguments...\] lists", r"must start with \['input'"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("not json", "not a network description"),
+    ("[]", NO_INPUT),
+    ("null", NOT_CALLS),
+    ("5", NOT_CALLS),
+    ("[[]]", NOT_CALLS),
+    ('[["conv", 5, 5, 1]]', NO_INPUT),                  # no input layer
+    ('[["input", 28]]', NO_INPUT),                      # input without a width
+    ('[["input"]]', NO_INPUT),                          # input without its size
+    ('{"input": [28, 28]}', NOT_CALLS),                 # not a list of calls
+    ('[["input", 28, 28], ["blah", 3]]', "unknown layer kind 'blah'"),
+    ('[["input", 28, 28], ["conv", 5, 5, 1, 7]]', r"conv\(\)"),     # too many arguments
+    ('[["input", 28, 28], ["conv", "five", 5, 1]]', "must be integers"),
+    ('[["input", 28, 28], ["dense", 10], ["reshape", 3, 3, 3]]', "needs 27 values"),
+    ('[["input", 28, 28], ["__init__", 3, 3]]', "unknown layer kind '__init__'"),
+    ('[["input", 28, 28], 7]', NOT_CALLS),              # a call that is not a list
 ])
-def test_bad_spec_refused(text):
-    with pytest.raises(ValueError):
+def test_bad_spec_refused(text, message):
+    with pytest.raises(ValueError, match=message):
         evoae.network_from_spec(text)

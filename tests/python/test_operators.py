@@ -293,8 +293,10 @@ def test_compare_settings_parse():
     assert name == "mine" and kw == dict(mutation="gaussian", sigma=0.05, population=30)
     name, kw = parse_setting("original+mutations=1")
     assert name == "original+mutations=1" and kw == dict(population=20, mutations=1)
-    for bad in ("nosuch", "x:mutation", ":a=1", "nosuch+a=1"):
-        with pytest.raises(ValueError):
+    for bad, message in (("nosuch", "unknown setting 'nosuch'"),
+                         ("x:mutation", "'mutation' is not key=value"),
+                         (":a=1", "has no name"), ("nosuch+a=1", "unknown preset 'nosuch'")):
+        with pytest.raises(ValueError, match=message):
             parse_setting(bad)
     for name, kwargs in PRESETS.items():  # every preset is a valid setting
         evoae.Evolution(evoae.varadi_network(), evoae.data.scale(evoae.data.ten_digits()[:1]),

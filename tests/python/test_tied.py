@@ -127,10 +127,12 @@ def test_specs_with_activations_and_scales_save_and_reload(tmp_path):
     plain = evoae.Network(28, 28).dense(5).dense_tied(1)
     assert json.loads(evoae.network_spec(plain))[1:] == [["dense", 5], ["dense_tied", 1]]
     assert "dense(30, \"tanh\", 0.0858" in net.summary()
-    for bad in ('[["input", 28, 28], ["dense", 5, "softmax"]]',
-                '[["input", 28, 28], ["dense", 5], ["dense_tied", 3]]',
-                '[["input", 28, 28], ["dense", 5, "relu", -1.0]]'):
-        with pytest.raises(ValueError):
+    for bad, message in (('[["input", 28, 28], ["dense", 5, "softmax"]]', "unknown activation"),
+                         ('[["input", 28, 28], ["dense", 5], ["dense_tied", 3]]',
+                          "the source must be the index of an earlier layer"),
+                         ('[["input", 28, 28], ["dense", 5, "relu", -1.0]]',
+                          "scale must be a finite number > 0")):
+        with pytest.raises(ValueError, match=message):
             evoae.network_from_spec(bad)
 
 
@@ -180,10 +182,14 @@ def first_stage_out(model, images):
 
 
 def test_settings_are_checked():
-    for bad in (dict(population=12), dict(elites=4), dict(sizes=(784,)),
-                dict(activation="softmax"), dict(scale=-1.0), dict(generations=None),
-                dict(mutation_rate=2.0)):
-        with pytest.raises(ValueError):
+    for bad, message in ((dict(population=12), "multiples of 8"),
+                         (dict(elites=4), "multiples of 8"),
+                         (dict(sizes=(784,)), "sizes must be two or more"),
+                         (dict(activation="softmax"), "activation must be one of"),
+                         (dict(scale=-1.0), "scale must be 'glorot' or a number > 0"),
+                         (dict(generations=None), "give generations or seconds"),
+                         (dict(mutation_rate=2.0), r"mutation_rate must be in \[0, 1\]")):
+        with pytest.raises(ValueError, match=message):
             tied.TiedSettings(**bad).check()
 
 
@@ -192,7 +198,7 @@ def test_split_is_fixed_by_the_seed_and_disjoint():
     assert len(a) == 60 and len(b) == 30 and not set(a) & set(b)
     a2, b2 = tied.split_indices(100, 60, 30, seed=5)
     assert (a == a2).all() and (b == b2).all()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"train \(80\) \+ held-out \(30\) images must be"):
         tied.split_indices(100, 80, 30, seed=5)
 
 
