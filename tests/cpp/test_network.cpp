@@ -86,7 +86,7 @@ TEST(varadi_parameter_counts_and_offsets) {
     if (l.num_params()) nonzero.push_back(l.num_params());
   }
   CHECK(nonzero == (std::vector<std::size_t>{25, 25, 85, 12, 15, 960, 25, 250}));
-  // 25+25+80+10+10+800+25+250 weights, 5+2+5+160 biases. (The reference page's split
+  // 25+25+80+10+10+800+25+250 weights, 5+2+5+160 biases. (docs/reference-system.md's split
   // "1215 weights, 182 biases" does not add up from its own layer list; the total does.)
   CHECK(weights == 1225u);
   CHECK(biases == 172u);

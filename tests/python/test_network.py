@@ -1,4 +1,4 @@
-"""The network builder: the paper's network as the reference page describes it, shape and
+"""The network builder: the paper's network as docs/reference-system.md describes it, shape and
 argument checks with clear errors, the original builder names, saved descriptions."""
 import json
 import re
@@ -9,7 +9,7 @@ import pytest
 import evoae
 import reference as ref
 
-# From the reference page: layer calls and output shapes (height, width, channels).
+# From docs/reference-system.md: layer calls and output shapes (height, width, channels).
 VARADI_LAYERS = [
     ("input", (28, 28, 1)), ("conv", (24, 24, 1)), ("maxpool", (12, 12, 1)),
     ("conv", (8, 8, 1)), ("maxpool", (4, 4, 1)), ("dense", (1, 1, 5)), ("dense", (1, 1, 2)),
@@ -44,7 +44,7 @@ def test_layer_parameters_and_offsets(net):
     layers = net.layers
     assert [d["num_params"] for d in layers if d["num_params"]] == VARADI_PARAMS
     # conv 25 + 25, dense 16*5 + 5*2 + 2*5 + 5*160, conv_transpose 25 + 250 weights; dense biases
-    # 5 + 2 + 5 + 160. (The reference page's "(1215 weights, 182 biases)" has these two wrong:
+    # 5 + 2 + 5 + 160. (docs/reference-system.md's "(1215 weights, 182 biases)" has these wrong:
     # its own per-layer counts add up to 1225 and 172, total 1397.)
     assert sum(d["num_weights"] for d in layers) == 1225
     assert sum(d["num_biases"] for d in layers) == 172
