@@ -1,6 +1,12 @@
 """The network and the original loop in plain NumPy, the population vectorised as a NumPy
 user would write it: einsum over sliding windows for the convolutions, batched matmul for the
-dense layers, shift-and-add over the 25 kernel taps for the transposed convolutions."""
+dense layers, shift-and-add over the 25 kernel taps for the transposed convolutions.
+
+This is the benchmarks' NumPy peer, not the reference: that is tests/python/reference.py
+(written from docs/reference-system.md, float64, one image at a time, any network). This one
+is float32 and hard-codes the paper's network to be as fast as NumPy gets, which the
+reference's loops are not meant to be; tests/python/test_bench_reference.py checks the two
+compute the same outputs and errors."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,5 @@
 """The workload every implementation runs: the paper's network, its genome layout, the ten
-digits and the original loop's settings (docs: reference-system.md)."""
+digits and the original loop's settings (docs/reference-system.md)."""
 from __future__ import annotations
 
 import numpy as np

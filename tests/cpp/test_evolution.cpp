@@ -16,7 +16,6 @@
 #include "evoae/evolution.h"
 #include "evoae/population.h"
 #include "evoae/reference_ops.h"
-#include "lanes.h"
 
 using evoae::Evolution;
 using evoae::EvolutionSettings;
@@ -25,46 +24,12 @@ using evoae::PopulationEvaluator;
 
 namespace {
 
-// 6x6x1 -> 4x4x2 -> 2x2x2 -> 3 -> 8 -> 2x2x2 -> 4x4x2 -> 6x6x1; 18 + 27 + 32 + 18 = 95 params.
-Network small_network() {
-  Network net(6, 6);
-  net.conv(3, 3, 2).maxpool().dense(3).dense(8).reshape(2, 2, 2).unpool().conv_transpose(3, 3, 2);
-  return net;
-}
-constexpr std::size_t kParams = 95;
-
-// S images of N pixels, scaled like the data: values in [0.1, 0.9].
-std::vector<float> random_images_of(std::size_t S, std::size_t N, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> u(0.1f, 0.9f);
-  std::vector<float> v(S * N);
-  for (float& x : v) x = u(gen);
-  return v;
-}
-
-// S images of 6x6 for small_network().
-std::vector<float> random_images(std::size_t S, unsigned seed = 21) {
-  return random_images_of(S, 36, seed);
-}
-
-EvolutionSettings settings(int population, int mutations, std::uint64_t seed, int threads) {
-  EvolutionSettings s;
-  s.population = population;
-  s.mutations = mutations;
-  s.seed = seed;
-  s.threads = threads;
-  return s;
-}
-
-std::vector<float> copy_genome(const Evolution& evo, std::size_t agent) {
-  const float* g = evo.genome(agent);
-  return std::vector<float>(g, g + evo.network().num_params());
-}
+constexpr std::size_t kParams = 95;  // small_network()'s
 
 std::vector<float> all_genomes(const Evolution& evo) {
   std::vector<float> v;
   for (int a = 0; a < evo.settings().population; ++a) {
-    const std::vector<float> g = copy_genome(evo, a);
+    const std::vector<float> g = genome_of(evo, a);
     v.insert(v.end(), g.begin(), g.end());
   }
   return v;
@@ -99,13 +64,13 @@ TEST(agent_0_is_the_previous_best) {
   Evolution evo(small_network(), images, 2, settings(6, 5, 3, 2));
   int moved = 0;  // generations where the best was not agent 0 before the step
   for (int gen = 0; gen < 30; ++gen) {
-    const std::vector<float> best = copy_genome(evo, evo.best_index());
+    const std::vector<float> best = genome_of(evo, evo.best_index());
     const double best_error = evo.best_error();
     moved += evo.best_index() != 0;
     evo.step();
     const float* g0 = evo.genome(0);  // the public const accessor, on a non-const Evolution
     CHECK(std::vector<float>(g0, g0 + kParams) == best);
-    CHECK(copy_genome(evo, 0) == best);
+    CHECK(genome_of(evo, 0) == best);
     CHECK(evo.errors()[0] == best_error);
   }
   CHECK(moved > 0);  // the copy from a non-zero index was exercised
@@ -117,11 +82,11 @@ TEST(mutations_share_positions) {
   Evolution evo(small_network(), images, 2, settings(P, M, 5, 2));
   for (int gen = 0; gen < 10; ++gen) {
     evo.step();
-    const std::vector<float> elite = copy_genome(evo, 0), first = copy_genome(evo, 1);
+    const std::vector<float> elite = genome_of(evo, 0), first = genome_of(evo, 1);
     std::set<std::size_t> shared;
     bool independent_values = false;  // another agent got another value than agent 1
     for (int a = 1; a < P; ++a) {
-      const std::vector<float> g = copy_genome(evo, a);
+      const std::vector<float> g = genome_of(evo, a);
       std::size_t differing = 0;
       for (std::size_t i = 0; i < kParams; ++i) {
         if (g[i] == elite[i]) continue;
@@ -147,10 +112,10 @@ TEST(one_mutation_one_position) {
   Evolution evo(small_network(), images, 2, settings(7, 1, 9, 1));
   for (int gen = 0; gen < 5; ++gen) {
     evo.step();
-    const std::vector<float> elite = copy_genome(evo, 0);
+    const std::vector<float> elite = genome_of(evo, 0);
     std::set<std::size_t> positions;
     for (int a = 1; a < 7; ++a) {
-      const std::vector<float> g = copy_genome(evo, a);
+      const std::vector<float> g = genome_of(evo, a);
       for (std::size_t i = 0; i < kParams; ++i)
         if (g[i] != elite[i]) positions.insert(i);
     }
@@ -178,8 +143,8 @@ TEST(ties_go_to_the_lowest_index_not_zero) {
     Evolution evo(Network(1, 1).conv(1, 1, 1), {-1.0f}, 1, settings(6, 1, seed, 1));
     std::vector<std::size_t> ties;
     for (std::size_t a = 0; a < 6; ++a)
-      if (copy_genome(evo, a)[0] >= 0.0f) ties.push_back(a);
-    if (copy_genome(evo, 0)[0] >= 0.0f || ties.size() < 2) continue;
+      if (genome_of(evo, a)[0] >= 0.0f) ties.push_back(a);
+    if (genome_of(evo, 0)[0] >= 0.0f || ties.size() < 2) continue;
     found = true;
     std::printf("  seed %llu: agents", static_cast<unsigned long long>(seed));
     for (std::size_t a : ties) std::printf(" %zu", a);
@@ -202,7 +167,7 @@ TEST(cached_elite_error_equals_fresh_evaluation) {
     double e = -1;
     fresh.errors(evo.best_genome(), 1, images.data(), images.data(), 3, &e);
     CHECK(e == evo.best_error());
-    fresh.errors(copy_genome(evo, 0).data(), 1, images.data(), images.data(), 3, &e);
+    fresh.errors(genome_of(evo, 0).data(), 1, images.data(), images.data(), 3, &e);
     CHECK(e == evo.errors()[0]);  // the cached error of agent 0
     const std::vector<float> genomes = all_genomes(evo);
     std::vector<double> all(P);
@@ -234,7 +199,7 @@ TEST(different_seeds_differ) {
   const std::vector<float> images = random_images(2);
   Evolution a(small_network(), images, 2, settings(6, 3, 1, 1));
   Evolution b(small_network(), images, 2, settings(6, 3, 2, 1));
-  CHECK(copy_genome(a, 0) != copy_genome(b, 0));
+  CHECK(genome_of(a, 0) != genome_of(b, 0));
   for (int gen = 0; gen < 10; ++gen) a.step(), b.step();
   CHECK(a.history() != b.history());
   CHECK(all_genomes(a) != all_genomes(b));
@@ -257,7 +222,7 @@ TEST(initial_genomes_uniform_in_pm1) {
   CHECK(lo < -0.95);  // the whole range [-1, 1] is used, not [0, 1]
   CHECK(hi > 0.95);
   CHECK(std::fabs(mean) < 0.1);
-  for (int a = 1; a < P; ++a) CHECK(copy_genome(evo, a) != copy_genome(evo, 0));
+  for (int a = 1; a < P; ++a) CHECK(genome_of(evo, a) != genome_of(evo, 0));
   // The Varadi network too.
   Evolution varadi(evoae::varadi_network(), std::vector<float>(784, 0.5f), 1,
                    settings(3, 10, 8, 1));

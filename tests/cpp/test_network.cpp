@@ -13,35 +13,13 @@
 #include "check.h"
 #include "evoae/network.h"
 #include "evoae/reference_ops.h"
-#include "lanes.h"
 
 using evoae::Activation;
 using evoae::Network;
 using evoae::Shape;
 using lanes::L;
-using PerLane = std::vector<std::vector<float>>;
 
 namespace {
-
-std::vector<float> random_buffer(std::mt19937& gen, std::size_t n, float lo = -1, float hi = 1) {
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(gen);
-  return v;
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return INFINITY;
-  double m = 0.0;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (std::isnan(d)) return INFINITY;
-    m = std::max(m, d);
-  }
-  return m;
-}
-
-double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // Network::forward on 8 genomes (one per lane) and one image; returns each lane's output.
 PerLane forward_lanes(const Network& net, const PerLane& genomes, const std::vector<float>& image,
@@ -107,7 +85,7 @@ TEST(varadi_parameter_counts_and_offsets) {
     if (l.num_params()) nonzero.push_back(l.num_params());
   }
   CHECK(nonzero == (std::vector<std::size_t>{25, 25, 85, 12, 15, 960, 25, 250}));
-  // 25+25+80+10+10+800+25+250 weights, 5+2+5+160 biases. (The reference page's split
+  // 25+25+80+10+10+800+25+250 weights, 5+2+5+160 biases. (docs/reference-system.md's split
   // "1215 weights, 182 biases" does not add up from its own layer list; the total does.)
   CHECK(weights == 1225u);
   CHECK(biases == 172u);

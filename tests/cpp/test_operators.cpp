@@ -23,35 +23,6 @@ using namespace evoae;
 
 namespace {
 
-// 6x6x1 -> 4x4x2 -> 2x2x2 -> 3 -> 8 -> 2x2x2 -> 4x4x2 -> 6x6x1; 18 + 27 + 32 + 18 = 95 params.
-Network small_network() {
-  Network net(6, 6);
-  net.conv(3, 3, 2).maxpool().dense(3).dense(8).reshape(2, 2, 2).unpool().conv_transpose(3, 3, 2);
-  return net;
-}
-
-std::vector<float> random_images(std::size_t S, unsigned seed = 21) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> u(0.1f, 0.9f);
-  std::vector<float> v(S * 36);
-  for (float& x : v) x = u(gen);
-  return v;
-}
-
-EvolutionSettings base(int population, int mutations, std::uint64_t seed = 1, int threads = 1) {
-  EvolutionSettings s;
-  s.population = population;
-  s.mutations = mutations;
-  s.seed = seed;
-  s.threads = threads;
-  return s;
-}
-
-std::vector<float> genome_of(const Evolution& e, std::size_t a) {
-  const std::size_t G = e.network().num_params();
-  return std::vector<float>(e.genome(a), e.genome(a) + G);
-}
-
 std::vector<std::vector<float>> all_genomes(const Evolution& e) {
   std::vector<std::vector<float>> v;
   for (int a = 0; a < e.settings().population; ++a) v.push_back(genome_of(e, a));
@@ -358,7 +329,7 @@ TEST(evolution_fitness_by_name) {
   const Network net = Network(1, 1).conv(1, 1, 1);
   const std::vector<float> images = {0.5f, 0.2f};
   for (Fitness f : {Fitness::AbsoluteSum, Fitness::MeanSquared, Fitness::RootMeanSquared}) {
-    EvolutionSettings s = base(1, 0);
+    EvolutionSettings s = settings(1, 0);
     s.fitness = f;
     EvolutionState st;
     st.genomes = {0.0f};
@@ -373,7 +344,7 @@ TEST(evolution_fitness_by_name) {
     CHECK_NEAR(full.fitness, expected, 1e-7);
     CHECK_NEAR(full.metric, 0.35, 1e-7);
     // and a fresh Evolution measures its agents the same way
-    EvolutionSettings fresh = base(4, 1, 3);
+    EvolutionSettings fresh = settings(4, 1, 3);
     fresh.fitness = f;
     Evolution e2(net, images, 2, fresh);
     for (std::size_t a = 0; a < 4; ++a) {
@@ -396,7 +367,7 @@ TEST(default_settings_are_the_original_loop_exactly) {
   const Network net = small_network();
   const std::size_t P = 7, M = 4, S = 3, G = net.num_params();
   const std::vector<float> images = random_images(S);
-  Evolution evo(net, images, S, base(P, M, 17, 2));
+  Evolution evo(net, images, S, settings(P, M, 17, 2));
   std::vector<float> pop(P * G);
   for (std::size_t a = 0; a < P; ++a) {
     Rng rng(17, RngPurpose::Init, 0, a);
@@ -433,7 +404,7 @@ TEST(default_settings_are_the_original_loop_exactly) {
 
 TEST(elites_pass_unchanged_in_rank_order) {
   const std::vector<float> images = random_images(2);
-  EvolutionSettings s = base(9, 5, 4);
+  EvolutionSettings s = settings(9, 5, 4);
   s.elites = 3;
   s.mutation = Mutation::Gaussian;
   s.sigma = 0.3;
@@ -464,7 +435,7 @@ TEST(elites_pass_unchanged_in_rank_order) {
 // crossover of two parents), so the selection can be read off the genomes.
 TEST(truncation_children_come_from_the_T_best) {
   const std::vector<float> images = random_images(2);
-  EvolutionSettings s = base(10, 0, 6);
+  EvolutionSettings s = settings(10, 0, 6);
   s.mutation = Mutation::PerAgent;
   s.selection = Selection::Truncation;
   s.truncation = 3;
@@ -485,7 +456,7 @@ TEST(truncation_children_come_from_the_T_best) {
 
 TEST(tournament_children_win_their_tournament) {
   const std::vector<float> images = random_images(2);
-  EvolutionSettings s = base(8, 0, 8);
+  EvolutionSettings s = settings(8, 0, 8);
   s.mutation = Mutation::PerAgent;
   s.selection = Selection::Tournament;
   s.tournament_size = 2;
@@ -505,7 +476,7 @@ TEST(tournament_children_win_their_tournament) {
 TEST(crossover_children_mix_two_parents) {
   const std::vector<float> images = random_images(2);
   for (Crossover c : {Crossover::Uniform, Crossover::Layer}) {
-    EvolutionSettings s = base(8, 0, 9);
+    EvolutionSettings s = settings(8, 0, 9);
     s.mutation = Mutation::PerAgent;
     s.selection = Selection::Tournament;
     s.crossover = c;
@@ -529,7 +500,7 @@ TEST(crossover_children_mix_two_parents) {
 
 TEST(self_adaptive_sigma_is_inherited_and_varied) {
   const std::vector<float> images = random_images(2);
-  EvolutionSettings s = base(8, 3, 10);
+  EvolutionSettings s = settings(8, 3, 10);
   s.mutation = Mutation::Gaussian;
   s.sigma = 0.2;
   s.step_control = StepControl::SelfAdaptive;
@@ -556,7 +527,7 @@ TEST(self_adaptive_sigma_is_inherited_and_varied) {
 
 TEST(one_fifth_rule_in_the_loop) {
   const std::vector<float> images = random_images(2);
-  EvolutionSettings s = base(11, 3, 12);
+  EvolutionSettings s = settings(11, 3, 12);
   s.mutation = Mutation::Gaussian;
   s.sigma = 0.5;
   s.step_control = StepControl::OneFifth;
@@ -582,7 +553,7 @@ TEST(one_fifth_rule_in_the_loop) {
 
 TEST(schedule_in_the_loop) {
   const std::vector<float> images = random_images(1);
-  EvolutionSettings s = base(3, 8, 13);
+  EvolutionSettings s = settings(3, 8, 13);
   s.mutation = Mutation::PerAgent;
   s.step_control = StepControl::Schedule;
   s.sigma = 1.0;
@@ -605,7 +576,7 @@ TEST(schedule_in_the_loop) {
 TEST(mini_batch_reevaluates_everyone_on_new_images) {
   const std::size_t S = 6, B = 2;
   const std::vector<float> images = random_images(S);
-  EvolutionSettings s = base(5, 4, 14);
+  EvolutionSettings s = settings(5, 4, 14);
   s.batch = B;
   Evolution evo(small_network(), images, S, s);
   CHECK(evo.images_per_generation() == B);
@@ -632,14 +603,14 @@ TEST(mini_batch_reevaluates_everyone_on_new_images) {
   fresh.errors(evo.best_genome(), 1, images.data(), images.data(), S, &all);
   CHECK(full.fitness == all);
   CHECK_NEAR(full.metric, all / (S * 36), 1e-15);
-  EvolutionSettings whole = base(5, 4, 14);
+  EvolutionSettings whole = settings(5, 4, 14);
   whole.batch = S;  // a batch of all images is no batch
   CHECK(Evolution(small_network(), images, S, whole).settings().batch == 0);
 }
 
 TEST(patience_and_target_stop_advance) {
   const std::vector<float> images = random_images(2);
-  Evolution still(small_network(), images, 2, base(4, 0, 15));  // nothing ever changes
+  Evolution still(small_network(), images, 2, settings(4, 0, 15));  // nothing ever changes
   StopConditions stop;
   stop.patience = 5;
   Advanced done = still.advance(stop);
@@ -647,7 +618,7 @@ TEST(patience_and_target_stop_advance) {
   CHECK(done.reason == StopReason::Patience);
   CHECK(still.generation() - still.improved_at() == 5);
   CHECK(still.advance(stop).generations == 0);  // still no improvement
-  Evolution moving(small_network(), images, 2, base(8, 5, 15));
+  Evolution moving(small_network(), images, 2, settings(8, 5, 15));
   stop.patience = 0;
   stop.max_generations = 500;
   stop.target_metric = moving.best_mae() * 0.95;
@@ -693,7 +664,7 @@ TEST(restore_and_thread_count_give_the_same_run_for_every_operator) {
   };
   int variant = 0;
   for (const auto& change : variants) {
-    EvolutionSettings s = base(9, 4, 16, 1);
+    EvolutionSettings s = settings(9, 4, 16, 1);
     change(s);
     Evolution straight(small_network(), images, 4, s);
     for (int g = 0; g < 30; ++g) straight.step();
@@ -718,23 +689,23 @@ TEST(restore_and_thread_count_give_the_same_run_for_every_operator) {
 
 TEST(a_state_that_does_not_fit_is_refused) {
   const std::vector<float> images = random_images(2);
-  Evolution evo(small_network(), images, 2, base(4, 2, 1));
+  Evolution evo(small_network(), images, 2, settings(4, 2, 1));
   evo.step();
   EvolutionState st = evo.state();
   CHECK(st.generation == 1 && st.history.size() == 2u);
   EvolutionState short_genomes = st;
   short_genomes.genomes.pop_back();
-  CHECK_THROWS_AS(Evolution(small_network(), images, 2, base(4, 2, 1), short_genomes),
+  CHECK_THROWS_AS(Evolution(small_network(), images, 2, settings(4, 2, 1), short_genomes),
                   std::invalid_argument);
   EvolutionState bad_history = st;
   bad_history.history.push_back(1.0);
-  CHECK_THROWS_AS(Evolution(small_network(), images, 2, base(4, 2, 1), bad_history),
+  CHECK_THROWS_AS(Evolution(small_network(), images, 2, settings(4, 2, 1), bad_history),
                   std::invalid_argument);
-  CHECK_THROWS_AS(Evolution(small_network(), images, 2, base(5, 2, 1), st),
+  CHECK_THROWS_AS(Evolution(small_network(), images, 2, settings(5, 2, 1), st),
                   std::invalid_argument);  // another population size
   EvolutionState bad_sigmas = st;
   bad_sigmas.sigmas.resize(3);
-  CHECK_THROWS_AS(Evolution(small_network(), images, 2, base(4, 2, 1), bad_sigmas),
+  CHECK_THROWS_AS(Evolution(small_network(), images, 2, settings(4, 2, 1), bad_sigmas),
                   std::invalid_argument);
 }
 
@@ -743,7 +714,7 @@ TEST(impossible_settings_are_refused) {
   const Network net = small_network();
   auto refused = [&](const std::function<void(EvolutionSettings&)>& change,
                      const std::string& word) {
-    EvolutionSettings s = base(10, 3);
+    EvolutionSettings s = settings(10, 3);
     change(s);
     try {
       Evolution evo(net, images, 3, s);
@@ -774,7 +745,7 @@ TEST(impossible_settings_are_refused) {
   CHECK(refused([](EvolutionSettings& s) { s.batch = 4; }, "batch"));
   CHECK(refused([](EvolutionSettings& s) { s.batch = -1; }, "batch"));
   // and their valid neighbours run
-  EvolutionSettings ok = base(10, 3);
+  EvolutionSettings ok = settings(10, 3);
   ok.selection = Selection::Truncation;
   ok.truncation = 10;
   ok.elites = 9;
@@ -782,11 +753,11 @@ TEST(impossible_settings_are_refused) {
   Evolution evo(net, images, 3, ok);
   evo.step();
   CHECK(evo.generation() == 1);
-  EvolutionSettings auto_t = base(23, 3);
+  EvolutionSettings auto_t = settings(23, 3);
   auto_t.selection = Selection::Truncation;
   CHECK(Evolution(net, images, 3, auto_t).settings().truncation == 4);  // max(2, 23 / 5)
-  EvolutionSettings auto_k = base(4, 3);
+  EvolutionSettings auto_k = settings(4, 3);
   auto_k.selection = Selection::Tournament;
   CHECK(Evolution(net, images, 3, auto_k).settings().tournament_size == 3);
-  CHECK(Evolution(net, images, 3, base(1, 3)).settings().elites == 1);  // population 1
+  CHECK(Evolution(net, images, 3, settings(1, 3)).settings().elites == 1);  // population 1
 }

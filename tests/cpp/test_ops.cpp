@@ -13,19 +13,14 @@
 #include "evoae/ops.h"
 #include "evoae/reference_ops.h"
 #include "evoae/simd.h"
-#include "lanes.h"
 
 using evoae::Activation;
 using lanes::L;
-using PerLane = std::vector<std::vector<float>>;
 
 namespace {
 
 constexpr double kTwinTol = 1e-5;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-// 1/(1+e^-x) written out again, independent of the core's sigmoids.
-double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // An output or scratch buffer of n elements per lane, NaN so that an element an op forgets to
 // write shows up, followed by a guard of sentinels that an op writing past its end changes.
@@ -57,18 +52,6 @@ std::vector<float> nan_tail(std::vector<float> v) {
 
 std::vector<float> nan_buffer(std::size_t n) { return std::vector<float>(n, kNaN); }
 
-// Max |a - b|, infinity if the sizes differ or any value is NaN.
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
-  double m = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (std::isnan(d)) return std::numeric_limits<double>::infinity();
-    m = std::max(m, d);
-  }
-  return m;
-}
-
 // Max over lanes of |lane l of out - want[l]|; prints the first lane that is off.
 double max_lane_diff(const Guarded& out, const PerLane& want, double tol, const char* what) {
   double m = 0.0;
@@ -82,18 +65,6 @@ double max_lane_diff(const Guarded& out, const PerLane& want, double tol, const 
     m = std::max(m, d);
   }
   return m;
-}
-
-// Checks got == want element by element; sizes must agree.
-void check_values(const std::vector<float>& got, const std::vector<double>& want, double tol,
-                  const char* what) {
-  CHECK(got.size() == want.size());
-  if (got.size() != want.size()) return;
-  for (std::size_t i = 0; i < got.size(); ++i)
-    if (!(std::fabs(got[i] - want[i]) <= tol)) {
-      std::printf("  %s[%zu] = %.9g, expected %.9g\n", what, i, got[i], want[i]);
-      check::fail(__FILE__, __LINE__, what);
-    }
 }
 
 // Every lane of a fast op's output equals the hand-worked numbers; the guard is untouched.

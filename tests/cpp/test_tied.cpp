@@ -13,27 +13,14 @@
 #include "evoae/ops.h"
 #include "evoae/reference_ops.h"
 #include "evoae/simd.h"
-#include "lanes.h"
 
 using evoae::Activation;
 using lanes::L;
-using PerLane = std::vector<std::vector<float>>;
 
 namespace {
 
 const Activation kAll[] = {Activation::Sigmoid, Activation::ReLU, Activation::Tanh,
                            Activation::Identity};
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
-  double m = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (std::isnan(d)) return std::numeric_limits<double>::infinity();
-    m = std::max(m, d);
-  }
-  return m;
-}
 
 // The hand-worked case. A dense layer 3 -> 2:
 //   W = [[1, -2, 0.5], [0, 1, -1]], b = [0.5, -0.25], x = [1, 0.5, 2]
@@ -62,16 +49,6 @@ std::vector<double> tied_expected(Activation a) {
     case Activation::Identity: return {2.0, -4.5, 1.5};
   }
   return {};
-}
-
-void check_close(const std::vector<float>& got, const std::vector<double>& want, double tol,
-                 const char* what) {
-  CHECK(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size() && i < want.size(); ++i)
-    if (!(std::fabs(got[i] - want[i]) <= tol)) {
-      std::printf("  %s[%zu] = %.9g, want %.9g\n", what, i, got[i], want[i]);
-      check::fail(__FILE__, __LINE__, what);
-    }
 }
 
 // B copies of a one-image lane buffer (n, L) -> (B, n, L).
@@ -115,12 +92,12 @@ TEST(dense_each_activation_hand_worked) {
                            lanes::broadcast(kW).data(), lanes::broadcast(kB).data(), 3, 2, a, B);
       for (int b = 0; b < B; ++b)
         for (int l = 0; l < L; ++l)
-          check_close(lanes::lane(out.data() + b * 2 * L, 2, l), dense_expected(a), 1e-6,
+          check_values(lanes::lane(out.data() + b * 2 * L, 2, l), dense_expected(a), 1e-6,
                       evoae::activation_name(a));
     }
     std::vector<float> ref(2, NAN);
     evoae::reference::dense_forward(ref.data(), kX.data(), kW.data(), kB.data(), 3, 2, a);
-    check_close(ref, dense_expected(a), 1e-6, "reference dense");
+    check_values(ref, dense_expected(a), 1e-6, "reference dense");
   }
 }
 
@@ -133,13 +110,13 @@ TEST(dense_tied_each_activation_hand_worked) {
                                       2, 3, a, B);
       for (int b = 0; b < B; ++b)
         for (int l = 0; l < L; ++l)
-          check_close(lanes::lane(out.data() + b * 3 * L, 3, l), tied_expected(a), 1e-6,
+          check_values(lanes::lane(out.data() + b * 3 * L, 3, l), tied_expected(a), 1e-6,
                       evoae::activation_name(a));
     }
     std::vector<float> ref(3, NAN);
     evoae::reference::dense_transposed_forward(ref.data(), kY.data(), kW.data(), kC.data(), 2, 3,
                                                a);
-    check_close(ref, tied_expected(a), 1e-6, "reference dense_tied");
+    check_values(ref, tied_expected(a), 1e-6, "reference dense_tied");
   }
 }
 
@@ -150,18 +127,18 @@ TEST(scale_multiplies_the_sum_before_the_activation_hand_worked) {
   std::vector<float> out(2 * L), tout(3 * L);
   evoae::dense_forward(out.data(), lanes::broadcast(kX).data(), lanes::broadcast(kW).data(),
                        lanes::broadcast(kB).data(), 3, 2, Activation::ReLU, 1, 0.5f);
-  check_close(lanes::lane(out.data(), 2, 5), dense_relu, 1e-6, "dense relu scale 0.5");
+  check_values(lanes::lane(out.data(), 2, 5), dense_relu, 1e-6, "dense relu scale 0.5");
   evoae::dense_forward(out.data(), lanes::broadcast(kX).data(), lanes::broadcast(kW).data(),
                        lanes::broadcast(kB).data(), 3, 2, Activation::Tanh, 1, 0.5f);
-  check_close(lanes::lane(out.data(), 2, 0), dense_tanh, 1e-6, "dense tanh scale 0.5");
+  check_values(lanes::lane(out.data(), 2, 0), dense_tanh, 1e-6, "dense tanh scale 0.5");
   evoae::dense_transposed_forward(tout.data(), lanes::broadcast(kY).data(),
                                   lanes::broadcast(kW).data(), lanes::broadcast(kC).data(), 2, 3,
                                   Activation::Identity, 1, 0.5f);
-  check_close(lanes::lane(tout.data(), 3, 7), tied_identity, 1e-6, "tied identity scale 0.5");
+  check_values(lanes::lane(tout.data(), 3, 7), tied_identity, 1e-6, "tied identity scale 0.5");
   std::vector<float> ref(3);
   evoae::reference::dense_transposed_forward(ref.data(), kY.data(), kW.data(), kC.data(), 2, 3,
                                              Activation::Identity, 0.5f);
-  check_close(ref, tied_identity, 1e-6, "reference tied identity scale 0.5");
+  check_values(ref, tied_identity, 1e-6, "reference tied identity scale 0.5");
 }
 
 TEST(activation_names_round_trip_and_unknown_refused) {
@@ -338,10 +315,8 @@ double network_fast_vs_reference(const evoae::Network& net, int B, std::mt19937&
   const std::vector<float> packed = lanes::interleave(genomes);
   std::vector<std::vector<float>> images(B * L);
   std::vector<const float*> pointers(B * L);
-  std::uniform_real_distribution<float> u(0.1f, 0.9f);
   for (int i = 0; i < B * L; ++i) {
-    images[i].resize(in);
-    for (float& v : images[i]) v = u(gen);
+    images[i] = random_buffer(gen, in, 0.1f, 0.9f);
     pointers[i] = images[i].data();
   }
   evoae::Workspace ws(net, B), one(net);

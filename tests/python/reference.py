@@ -1,5 +1,7 @@
-"""A plain NumPy reference of the whole network, written from docs/reference-system.md
-(the reference page), not from the C++ code. Slow, float64, one image at a time.
+"""The one NumPy reference of the whole network, written from docs/reference-system.md
+("the page" below), not from the C++ code. Slow, float64, one image at a time: the tests
+compare evoae with it, and bench/numpy_reference.py (the population vectorised, float32, for
+speed) with it too (test_bench_reference.py).
 
 A network is described by its builder calls, as evoae.network_spec() writes them:
     [["input", 28, 28], ["conv", 5, 5, 1], ["maxpool"], ["dense", 5], ["reshape", 4, 4, 10],

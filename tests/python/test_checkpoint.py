@@ -203,8 +203,8 @@ def test_crash_while_writing_keeps_the_previous_checkpoint(net, images, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.npz"]  # no temp file left
     # a KeyboardInterrupt in the middle is no different
     monkeypatch.setattr(ckpt.np, "savez_compressed",
-                        lambda file, **a: (_ for _ in ()).throw(KeyboardInterrupt()))
-    with pytest.raises(KeyboardInterrupt):
+                        lambda file, **a: (_ for _ in ()).throw(KeyboardInterrupt("in savez")))
+    with pytest.raises(KeyboardInterrupt, match="in savez"):
         evo.save(path)
     monkeypatch.undo()
     assert path.read_bytes() == before

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import evoae
+from idx_files import write_idx
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RUN_ARGS = ["--generations", "30", "--population", "8", "--mutations", "10", "--seed", "1"]
@@ -104,13 +105,9 @@ def test_console_script_same_run_on_one_thread(module_run, tmp_path):
 
 def test_run_on_idx_data(tmp_path):
     # a user's IDX file: three images; --samples 2 takes the first two
-    import gzip
-    import struct
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
-    path = tmp_path / "mine-idx3-ubyte.gz"
-    path.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">III", 3, 28, 28)
-                                   + images.tobytes()))
+    path = write_idx(tmp_path / "mine-idx3-ubyte.gz", images)
     done = evoae_cli("run", "--data", path, "--samples", "2", "--generations", "3",
                      "--population", "3", "--quiet", "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr

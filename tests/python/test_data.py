@@ -1,6 +1,5 @@
 """Data: the ten digits shipped with the package, the IDX reader, scaling."""
 import gzip
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -8,17 +7,10 @@ import pytest
 
 import evoae
 from evoae.data import IdxError, load_idx, scale
+from idx_files import idx_bytes, mnist_like, write_idx
 
 MNIST = Path(__file__).parents[2].parent / "shared" / "data" / "mnist"
 TEN_DIGIT_INDICES = [3, 2, 1, 18, 4, 8, 11, 0, 61, 7]  # first test-set image of digits 0..9
-
-
-def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
-    """An IDX file written from the format's definition: 0, 0, type, ndim, big-endian dims."""
-    header = bytes([0, 0, type_code, array.ndim]) + b"".join(struct.pack(">I", d)
-                                                             for d in array.shape)
-    dtype = {0x08: ">u1", 0x0B: ">i2", 0x0D: ">f4"}[type_code]
-    return header + array.astype(dtype).tobytes()
 
 
 def test_ten_digits():
@@ -38,7 +30,20 @@ def test_ten_digit_labels():
     assert labels.tolist() == list(range(10))
 
 
-def test_ten_digits_are_the_first_occurrences_in_mnist():
+def test_mnist_like_files_read_back(tmp_path):
+    # the stand-in for MNIST the large-data tests use: images and labels, raw and gzip
+    images, labels = mnist_like(50, seed=3)
+    assert images.shape == (50, 28, 28) and labels.tolist() == list(range(10)) * 5
+    assert len({image.tobytes() for image in images}) == 50
+    for name, array in (("images-idx3-ubyte", images), ("labels-idx1-ubyte", labels)):
+        for path in (tmp_path / name, tmp_path / f"{name}.gz"):
+            got = load_idx(write_idx(path, array))
+            assert got.dtype == np.uint8
+            np.testing.assert_array_equal(got, array)
+
+
+def test_real_mnist_ten_digits_are_its_first_occurrences():
+    # Only the real file can show that the shipped digits are MNIST's; skipped without it.
     images_path = MNIST / "t10k-images-idx3-ubyte.gz"
     labels_path = MNIST / "t10k-labels-idx1-ubyte.gz"
     if not images_path.exists() or not labels_path.exists():
@@ -143,7 +148,7 @@ def test_load_idx_gzip_with_bad_deflate_data(tmp_path):
 
 
 def test_load_idx_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="nothing-here.gz"):
         load_idx(tmp_path / "nothing-here.gz")
 
 

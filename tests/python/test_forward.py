@@ -201,7 +201,7 @@ def test_layers_offsets_match_reference():
         net = build(spec)
         got = [(d["kind"], d["offset"], d["num_weights"], d["num_biases"]) for d in net.layers]
         want = [(l.kind, l.offset, l.num_weights, l.num_biases) for l in ref.build(spec)]
-        # the page does not fix the offset of a layer without parameters; compare where it matters
+        # reference-system.md leaves a parameterless layer's offset open: compare where it matters
         assert [(k, w, b) for k, _, w, b in got] == [(k, w, b) for k, _, w, b in want]
         assert [o for _, o, w, b in got if w + b] == [o for _, o, w, b in want if w + b]
 

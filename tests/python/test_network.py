@@ -1,4 +1,4 @@
-"""The network builder: the paper's network as the reference page describes it, shape and
+"""The network builder: the paper's network as docs/reference-system.md describes it, shape and
 argument checks with clear errors, the original builder names, saved descriptions."""
 import json
 import re
@@ -9,7 +9,7 @@ import pytest
 import evoae
 import reference as ref
 
-# From the reference page: layer calls and output shapes (height, width, channels).
+# From docs/reference-system.md: layer calls and output shapes (height, width, channels).
 VARADI_LAYERS = [
     ("input", (28, 28, 1)), ("conv", (24, 24, 1)), ("maxpool", (12, 12, 1)),
     ("conv", (8, 8, 1)), ("maxpool", (4, 4, 1)), ("dense", (1, 1, 5)), ("dense", (1, 1, 2)),
@@ -44,7 +44,7 @@ def test_layer_parameters_and_offsets(net):
     layers = net.layers
     assert [d["num_params"] for d in layers if d["num_params"]] == VARADI_PARAMS
     # conv 25 + 25, dense 16*5 + 5*2 + 2*5 + 5*160, conv_transpose 25 + 250 weights; dense biases
-    # 5 + 2 + 5 + 160. (The reference page's "(1215 weights, 182 biases)" has these two wrong:
+    # 5 + 2 + 5 + 160. (docs/reference-system.md's "(1215 weights, 182 biases)" has these wrong:
     # its own per-layer counts add up to 1225 and 172, total 1397.)
     assert sum(d["num_weights"] for d in layers) == 1225
     assert sum(d["num_biases"] for d in layers) == 172
@@ -214,27 +214,30 @@ def test_spec_round_trip(spec):
     np.testing.assert_array_equal(net.forward(genome, images), again.forward(genome, images))
 
 
-@pytest.mark.parametrize("text", [
-    "not json",
-    "[]",
-    "null",
-    "5",
-    "[[]]",
-    '[["conv", 5, 5, 1]]',                              # no input layer
-    '[["input", 28]]',                                  # input without a width
-    '[["input"]]',                                      # input without its size
-    '{"input": [28, 28]}',                              # not a list of calls
-    '[["input", 28, 28], ["blah", 3]]',                 # unknown layer
-    '[["input", 28, 28], ["conv", 5, 5, 1, 7]]',        # too many arguments
-    '[["input", 28, 28], ["conv", "five", 5, 1]]',      # not a number
-    '[["input", 28, 28], ["dense", 10], ["reshape", 3, 3, 3]]',  # size mismatch
-    '[["input", 28, 28], ["__init__", 3, 3]]',          # not a builder
-    '[["input", 28, 28], 7]',                           # a call that is not a list
-    '[["input", 28, 28], ["conv", 5, 5, 1, "swish"]]',  # unknown activation
-    '[["input", 28, 28], ["maxpool", "relu"]]',         # a kind without an activation
+NOT_CALLS, NO_INPUT = r"must be a list of \[kind, arguments...\] lists", r"must start with \['input'"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("not json", "not a network description"),
+    ("[]", NO_INPUT),
+    ("null", NOT_CALLS),
+    ("5", NOT_CALLS),
+    ("[[]]", NOT_CALLS),
+    ('[["conv", 5, 5, 1]]', NO_INPUT),                  # no input layer
+    ('[["input", 28]]', NO_INPUT),                      # input without a width
+    ('[["input"]]', NO_INPUT),                          # input without its size
+    ('{"input": [28, 28]}', NOT_CALLS),                 # not a list of calls
+    ('[["input", 28, 28], ["blah", 3]]', "unknown layer kind 'blah'"),
+    ('[["input", 28, 28], ["conv", 5, 5, 1, 7]]', r"conv\(\)"),     # too many arguments
+    ('[["input", 28, 28], ["conv", "five", 5, 1]]', "must be integers"),
+    ('[["input", 28, 28], ["dense", 10], ["reshape", 3, 3, 3]]', "needs 27 values"),
+    ('[["input", 28, 28], ["__init__", 3, 3]]', "unknown layer kind '__init__'"),
+    ('[["input", 28, 28], 7]', NOT_CALLS),              # a call that is not a list
+    ('[["input", 28, 28], ["conv", 5, 5, 1, "swish"]]', "swish"),  # unknown activation
+    ('[["input", 28, 28], ["maxpool", "relu"]]', "maxpool"),  # a kind without an activation
 ])
-def test_bad_spec_refused(text):
-    with pytest.raises(ValueError):
+def test_bad_spec_refused(text, message):
+    with pytest.raises(ValueError, match=message):
         evoae.network_from_spec(text)
 
 

@@ -1,7 +1,6 @@
 """The tied autoencoder: dense layers with an activation and a scale, their tied (transposed)
 form against a NumPy reference, the genome holding each tied weight once, descriptions that
 save and reload, layer-wise evolution with frozen layers, and `evoae tied` on a small run."""
-import gzip
 import json
 import math
 
@@ -10,6 +9,7 @@ import pytest
 
 import evoae
 from evoae.systems import tied
+from idx_files import mnist_like, write_idx
 
 ACTS = {
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
@@ -127,10 +127,12 @@ def test_specs_with_activations_and_scales_save_and_reload(tmp_path):
     plain = evoae.Network(28, 28).dense(5).dense_tied(1)
     assert json.loads(evoae.network_spec(plain))[1:] == [["dense", 5], ["dense_tied", 1]]
     assert "dense(30, \"tanh\", 0.0858" in net.summary()
-    for bad in ('[["input", 28, 28], ["dense", 5, "softmax"]]',
-                '[["input", 28, 28], ["dense", 5], ["dense_tied", 3]]',
-                '[["input", 28, 28], ["dense", 5, "relu", -1.0]]'):
-        with pytest.raises(ValueError):
+    for bad, message in (('[["input", 28, 28], ["dense", 5, "softmax"]]', "unknown activation"),
+                         ('[["input", 28, 28], ["dense", 5], ["dense_tied", 3]]',
+                          "the source must be the index of an earlier layer"),
+                         ('[["input", 28, 28], ["dense", 5, "relu", -1.0]]',
+                          "scale must be a finite number > 0")):
+        with pytest.raises(ValueError, match=message):
             evoae.network_from_spec(bad)
 
 
@@ -188,37 +190,18 @@ def test_split_is_fixed_by_the_seed_and_disjoint():
     assert len(a) == 60 and len(b) == 30 and not set(a) & set(b)
     a2, b2 = tied.split_indices(100, 60, 30, seed=5)
     assert (a == a2).all() and (b == b2).all()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"train \(80\) \+ held-out \(30\) images must be"):
         tied.split_indices(100, 80, 30, seed=5)
 
 
 # -- the command -------------------------------------------------------------------------------
 
-def write_idx(path, array):
-    """An IDX file (gzip) of uint8 data, as MNIST's."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(
-        int(d).to_bytes(4, "big") for d in array.shape)
-    with gzip.open(path, "wb") as f:
-        f.write(header + array.tobytes())
-
-
 @pytest.fixture(scope="module")
 def small_mnist(tmp_path_factory):
     """400 images: the ten digits shifted by up to 2 pixels, with noise; labels 0..9."""
     folder = tmp_path_factory.mktemp("mnist")
-    rng = np.random.default_rng(6)
-    base, labels = evoae.data.ten_digits(), evoae.data.ten_digit_labels()
-    images, ys = [], []
-    for i in range(400):
-        d = i % 10
-        dy, dx = rng.integers(-2, 3, size=2)
-        img = np.roll(np.roll(base[d].astype(int), dy, 0), dx, 1)
-        images.append(np.clip(img + rng.integers(0, 30, img.shape), 0, 255))
-        ys.append(labels[d])
-    write_idx(folder / "images.gz", np.array(images))
-    write_idx(folder / "labels.gz", np.array(ys))
-    return folder / "images.gz", folder / "labels.gz"
+    images, labels = mnist_like(400, seed=6)
+    return write_idx(folder / "images.gz", images), write_idx(folder / "labels.gz", labels)
 
 
 def test_tied_command_small_run_writes_report_and_pictures(small_mnist, tmp_path):

@@ -90,12 +90,13 @@ def read_archive(path: str | os.PathLike, kind: str) -> tuple[dict, dict]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError("a single .npy array")
-        with loaded:
-            arrays = {name: loaded[name] for name in loaded.files}
+    try:  # the file opened here, so that it is closed whatever np.load makes of it
+        with open(path, "rb") as f:
+            loaded = np.load(f, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array")
+            with loaded:
+                arrays = {name: loaded[name] for name in loaded.files}
     except Exception as e:  # zipfile's, zlib's and numpy's errors, truncation, ...
         raise ValueError(f"{path}: damaged or not an .npz file "
                          f"({type(e).__name__}: {e})") from e
