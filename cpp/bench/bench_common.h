@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "evoae/network.h"
+#include "evoae/nn/network.h"
 
 namespace evoae::bench {
 

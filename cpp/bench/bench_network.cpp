@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "evoae/evolution.h"
-#include "evoae/population.h"
-#include "evoae/simd.h"
+#include "evoae/evo/evolution.h"
+#include "evoae/eval/population.h"
+#include "evoae/core/simd.h"
 
 namespace evoae::bench {
 namespace {

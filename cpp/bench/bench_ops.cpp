@@ -1,8 +1,8 @@
 // Each layer operation of the paper's network on its real shapes, 8 genome lanes at once.
 // GFLOP/s count 2 FLOPs per multiply-add of the layer as defined (before any fusion).
 #include "bench_common.h"
-#include "evoae/ops.h"
-#include "evoae/simd.h"
+#include "evoae/nn/ops.h"
+#include "evoae/core/simd.h"
 
 namespace evoae::bench {
 namespace {

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "evoae/evolution.h"
+#include "evoae/evo/evolution.h"
 
 int main(int argc, char** argv) {
   const int generations = argc > 1 ? std::atoi(argv[1]) : 20;

@@ -2,8 +2,8 @@
 // a dict checked against the one settings table (evo/settings.h), which is exported too; a
 // saved state travels as a dict of NumPy arrays.
 #include "bindings.h"
-#include "evoae/evolution.h"
-#include "evoae/operators.h"
+#include "evoae/evo/evolution.h"
+#include "evoae/evo/operators.h"
 
 namespace evoae::bindings {
 namespace {

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "bindings.h"
-#include "evoae/population.h"
-#include "evoae/simd.h"
+#include "evoae/eval/population.h"
+#include "evoae/core/simd.h"
 
 namespace evoae::bindings {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "evoae/network.h"
+#include "evoae/nn/network.h"
 
 namespace py = pybind11;
 

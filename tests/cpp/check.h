@@ -16,9 +16,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "evoae/evolution.h"
-#include "evoae/network.h"
-#include "evoae/simd.h"
+#include "evoae/evo/evolution.h"
+#include "evoae/nn/network.h"
+#include "evoae/core/simd.h"
 
 namespace check {
 

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "check.h"
-#include "evoae/evolution.h"
-#include "evoae/population.h"
-#include "evoae/reference_ops.h"
+#include "evoae/evo/evolution.h"
+#include "evoae/eval/population.h"
+#include "evoae/nn/reference_ops.h"
 
 using evoae::Evolution;
 using evoae::EvolutionSettings;

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "check.h"
-#include "evoae/network.h"
-#include "evoae/reference_ops.h"
+#include "evoae/nn/network.h"
+#include "evoae/nn/reference_ops.h"
 
 using evoae::Activation;
 using evoae::Network;

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "check.h"
-#include "evoae/evolution.h"
-#include "evoae/operators.h"
-#include "evoae/population.h"
-#include "evoae/rng.h"
+#include "evoae/evo/evolution.h"
+#include "evoae/evo/operators.h"
+#include "evoae/eval/population.h"
+#include "evoae/core/rng.h"
 
 using namespace evoae;
 

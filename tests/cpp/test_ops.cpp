@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "check.h"
-#include "evoae/ops.h"
-#include "evoae/reference_ops.h"
-#include "evoae/simd.h"
+#include "evoae/nn/ops.h"
+#include "evoae/nn/reference_ops.h"
+#include "evoae/core/simd.h"
 
 using evoae::Activation;
 using lanes::L;

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "check.h"
-#include "evoae/rng.h"
+#include "evoae/core/rng.h"
 
 using evoae::Rng;
 using evoae::RngPurpose;

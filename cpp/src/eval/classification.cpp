@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "evoae/simd.h"
+#include "evoae/core/simd.h"
 
 namespace evoae {
 

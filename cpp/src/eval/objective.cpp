@@ -8,7 +8,7 @@
 
 #include "evoae/eval/classification.h"
 #include "evoae/eval/reconstruction.h"
-#include "evoae/rng.h"
+#include "evoae/core/rng.h"
 
 namespace evoae {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "evoae/rng.h"
+#include "evoae/core/rng.h"
 
 namespace evoae {
 

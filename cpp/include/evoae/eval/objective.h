@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "evoae/evo/settings.h"
-#include "evoae/network.h"
-#include "evoae/population.h"
+#include "evoae/nn/network.h"
+#include "evoae/eval/population.h"
 
 namespace evoae {
 

@@ -18,7 +18,7 @@
 
 #include "evoae/evo/settings.h"
 #include "evoae/evo/strategy.h"
-#include "evoae/network.h"
+#include "evoae/nn/network.h"
 
 namespace evoae {
 

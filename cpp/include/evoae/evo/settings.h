@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "evoae/operators.h"
+#include "evoae/evo/operators.h"
 
 namespace evoae {
 

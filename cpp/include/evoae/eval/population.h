@@ -10,7 +10,7 @@
 #include <functional>
 #include <vector>
 
-#include "evoae/network.h"
+#include "evoae/nn/network.h"
 
 namespace evoae {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "evoae/layer.h"
+#include "evoae/nn/layer.h"
 
 namespace evoae {
 

@@ -1,5 +1,5 @@
 // The evolution operators; see operators.h for what each does and where it comes from.
-#include "evoae/operators.h"
+#include "evoae/evo/operators.h"
 
 #include <algorithm>
 #include <cmath>

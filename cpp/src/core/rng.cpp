@@ -1,5 +1,5 @@
 // SplitMix64 (Steele, Lea, Flood 2014) used both to mix the stream key and as the generator.
-#include "evoae/rng.h"
+#include "evoae/core/rng.h"
 
 #include <cmath>
 

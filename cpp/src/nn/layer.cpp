@@ -1,5 +1,5 @@
 // Names and builder calls of layers, for summaries, errors and saved network descriptions.
-#include "evoae/layer.h"
+#include "evoae/nn/layer.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,11 +1,11 @@
 // Fast layer operations over 8 genome lanes: every multiply-add is one 8-wide vector
 // operation, so the loops need no shape-dependent vectorisation.
-#include "evoae/ops.h"
+#include "evoae/nn/ops.h"
 
 #include <algorithm>
 #include <type_traits>
 
-#include "evoae/simd.h"
+#include "evoae/core/simd.h"
 
 namespace evoae {
 namespace {

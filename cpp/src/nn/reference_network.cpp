@@ -2,8 +2,8 @@
 #include <type_traits>
 #include <variant>
 
-#include "evoae/network.h"
-#include "evoae/reference_ops.h"
+#include "evoae/nn/network.h"
+#include "evoae/nn/reference_ops.h"
 
 namespace evoae::reference {
 

@@ -1,13 +1,13 @@
 // Population evaluation: (genome, image) pairs in items of kLanes, genomes interleaved into
 // lane order inside the parallel loop, no locks and no allocation; each thread uses its own
 // Workspace.
-#include "evoae/population.h"
+#include "evoae/eval/population.h"
 
 #include <omp.h>
 
 #include <algorithm>
 
-#include "evoae/simd.h"
+#include "evoae/core/simd.h"
 
 namespace evoae {
 namespace {

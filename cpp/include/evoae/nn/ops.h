@@ -5,7 +5,7 @@
 // one-genome twins these are tested against.
 #pragma once
 
-#include "evoae/activation.h"
+#include "evoae/nn/activation.h"
 
 namespace evoae {
 

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "evoae/activation.h"
+#include "evoae/nn/activation.h"
 
 namespace evoae {
 class Network;

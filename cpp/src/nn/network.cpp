@@ -1,5 +1,5 @@
 // The network builder (shape inference and checks) and the forward pass.
-#include "evoae/network.h"
+#include "evoae/nn/network.h"
 
 #include <omp.h>
 
@@ -10,8 +10,8 @@
 #include <string>
 #include <variant>
 
-#include "evoae/ops.h"
-#include "evoae/simd.h"
+#include "evoae/nn/ops.h"
+#include "evoae/core/simd.h"
 
 namespace evoae {
 namespace {

@@ -1,6 +1,6 @@
 // The engine; see evolution.h. The genetic algorithm's rules are in evo/genetic_algorithm.cpp,
 // the objectives in eval/.
-#include "evoae/evolution.h"
+#include "evoae/evo/evolution.h"
 
 #include <algorithm>
 #include <chrono>

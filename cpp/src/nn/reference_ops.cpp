@@ -1,5 +1,5 @@
 // Reference twins of ops.cpp: each output value computed from its definition.
-#include "evoae/reference_ops.h"
+#include "evoae/nn/reference_ops.h"
 
 #include <Eigen/Core>
 #include <algorithm>

@@ -17,8 +17,8 @@
 #include "evoae/eval/objective.h"
 #include "evoae/evo/genetic_algorithm.h"
 #include "evoae/evo/settings.h"
-#include "evoae/network.h"
-#include "evoae/population.h"
+#include "evoae/nn/network.h"
+#include "evoae/eval/population.h"
 
 namespace evoae {
 

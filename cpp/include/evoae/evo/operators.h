@@ -46,8 +46,8 @@
 #include <string>
 #include <vector>
 
-#include "evoae/network.h"
-#include "evoae/rng.h"
+#include "evoae/nn/network.h"
+#include "evoae/core/rng.h"
 
 namespace evoae {
 

@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
-#include "evoae/activation.h"
-#include "evoae/shape.h"
+#include "evoae/nn/activation.h"
+#include "evoae/core/shape.h"
 
 namespace evoae {
 
