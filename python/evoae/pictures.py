@@ -40,7 +40,7 @@ def save_reconstructions(path: str | os.PathLike, targets: np.ndarray, outputs: 
 
 def save_error_curve(path: str | os.PathLike, mae_history: np.ndarray,
                      reference_lines: dict[str, float] | None = None,
-                     label: str = "mean |error| per pixel") -> None:
+                     label: str = "best MAE per pixel") -> None:
     """The best's error against generation, log-scaled axes; `label` names what the values
     are (by default the mean absolute error per pixel)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))

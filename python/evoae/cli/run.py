@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..evo.curves import fitness_curve
 from ..evo.settings import describe
 from ..nn.network import varadi_network
 from ..run import Every, Interrupt, Progress, Stop, stop_on_signals
@@ -202,13 +203,11 @@ def write_results(args, evolution, images, source: dict, stop: Stop, final: Prog
         settings["batch_best_mae"] = evolution.best_mae
     save_result(args.out / "result.npz", evolution, settings)
     evolution.save(args.out / CHECKPOINT_NAME, extra())
-    if s["fitness"] == "sae":  # the sum over the generation's pixels, as a mean per pixel
-        pixels = evolution.images_per_generation * images[0].size
-        save_error_curve(args.out / "error_curve.png", evolution.history / pixels,
-                         {"median image": baseline})
-    else:  # the curve of the fitness itself, named as it is
-        save_error_curve(args.out / "error_curve.png", evolution.history,
-                         label=f"best {s['fitness'].upper()} (the fitness)")
+    curve, label = fitness_curve(evolution.history, s, evolution.images_per_generation,
+                                 images[0].size)
+    # The median image's MAE is a reference only for a curve of MAE values.
+    reference = {"median image": baseline} if s["fitness"] == "sae" else {}
+    save_error_curve(args.out / "error_curve.png", curve, reference, label=label)
     shown = images[:RECONSTRUCTIONS_SHOWN]  # a picture of 10,000 would take minutes
     save_reconstructions(args.out / "reconstructions.png", shown,
                          evolution.network.forward(evolution.best_genome, shown),
