@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .font import LINE_HEIGHT, draw_text, text_width
+from .font import GLYPH_HEIGHT, LINE_HEIGHT, draw_text, text_width
 from .snapshot import Snapshot
 
 __all__ = ["WIDTH", "HEIGHT", "Layout", "layout", "render", "to_gray"]
@@ -204,6 +204,9 @@ def _latent(canvas: np.ndarray, snap: Snapshot, rect: Rect, grid_rect: Rect,
         _point(canvas, gxs[i], gys[i], color, 1)
         _point(canvas, xs[i], ys[i], color, 3)
     # Labels last, so no marker covers one; targets within a few pixels share one label.
+    # A label goes right of its point, or left of it at the panel's right edge; one that would
+    # leave the panel or cover another is left out, so that many images give a readable few
+    # labels, not a smear spilling onto the decoded grid.
     groups: list = []
     for i in range(len(xs)):
         for gx_, gy_, names in groups:
@@ -212,9 +215,19 @@ def _latent(canvas: np.ndarray, snap: Snapshot, rect: Rect, grid_rect: Rect,
                 break
         else:
             groups.append((xs[i], ys[i], [snap.labels[i]]))
+    x0, y0, w, h = rect
+    drawn: list = []  # (left, top, right, bottom) of each label drawn
     for x, y, names in groups:
         text = ",".join(names[:4]) + (f"+{len(names) - 4}" if len(names) > 4 else "")
-        draw_text(canvas, x + 6, y - 8, text, INK, TEXT)
+        tw, th = text_width(text, TEXT), GLYPH_HEIGHT * TEXT
+        left = x + 6 if x + 6 + tw <= x0 + w else x - 6 - tw
+        top = min(max(y - 8, y0), y0 + h - th)
+        box = (left, top, left + tw, top + th)
+        if left < x0 or any(box[0] <= b[2] and b[0] <= box[2] and box[1] <= b[3]
+                            and b[1] <= box[3] for b in drawn):
+            continue
+        drawn.append(box)
+        draw_text(canvas, left, top, text, INK, TEXT)
 
 
 # -- the frame --------------------------------------------------------------------------------

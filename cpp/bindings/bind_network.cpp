@@ -1,7 +1,10 @@
 // Bindings of Network: the builder, its description, forward passes over numpy arrays.
 #include <algorithm>
+#include <climits>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "bindings.h"
@@ -10,6 +13,24 @@
 
 namespace evoae::bindings {
 namespace {
+
+// A builder's size argument: any Python integer (numpy's too) is taken, and one beyond int's
+// range is refused as the builder refuses any bad size (ValueError naming the call), not as a
+// type mismatch; a non-integer is a TypeError, as Python's own.
+int size_arg(const py::object& argument, const char* call, const char* name) {
+  PyObject* index = PyNumber_Index(argument.ptr());
+  if (index == nullptr) throw py::error_already_set();
+  const auto value = py::reinterpret_steal<py::int_>(index);
+  long long x = LLONG_MAX;
+  try {
+    x = value.cast<long long>();
+  } catch (const py::cast_error&) {  // beyond 64 bits
+  }
+  if (x < INT_MIN || x > INT_MAX)
+    throw std::invalid_argument(std::string(call) + ": " + name + " = " +
+                                std::string(py::str(value)) + " is not a 32-bit integer");
+  return static_cast<int>(x);
+}
 
 py::tuple shape_tuple(const Shape& s) { return py::make_tuple(s.height, s.width, s.channels); }
 
@@ -160,11 +181,17 @@ A sequential network; each builder call adds a layer and infers its shape.
 
 Shapes are (height, width, channels). Parameters live in a flat float32 genome of
 length num_params, layer by layer from the input, weights then biases.)doc");
-  net.def(py::init<int, int>(), py::arg("height") = 28, py::arg("width") = 28)
+  net.def(py::init([](const py::object& h, const py::object& w) {
+            return Network(size_arg(h, "Network", "height"), size_arg(w, "Network", "width"));
+          }),
+          py::arg("height") = 28, py::arg("width") = 28)
       .def(
           "conv",
-          [](Network& n, int kh, int kw, int m, const std::string& activation) -> Network& {
-            return n.conv(kh, kw, m, activation_from_name(activation));
+          [](Network& n, const py::object& kh, const py::object& kw, const py::object& m,
+             const std::string& activation) -> Network& {
+            return n.conv(size_arg(kh, "conv", "kernel_height"),
+                          size_arg(kw, "conv", "kernel_width"),
+                          size_arg(m, "conv", "multiplier"), activation_from_name(activation));
           },
           self, py::arg("kernel_height"), py::arg("kernel_width"), py::arg("multiplier") = 1,
           py::arg("activation") = "relu",
@@ -174,8 +201,10 @@ length num_params, layer by layer from the input, weights then biases.)doc");
       .def("maxpool", &Network::maxpool, self, "2x2 max pooling, stride 2.")
       .def(
           "dense",
-          [](Network& n, int units, const std::string& activation, float scale) -> Network& {
-            return n.dense(units, activation_from_name(activation), scale);
+          [](Network& n, const py::object& units, const std::string& activation,
+             float scale) -> Network& {
+            return n.dense(size_arg(units, "dense", "units"), activation_from_name(activation),
+                           scale);
           },
           self, py::arg("units"), py::arg("activation") = "sigmoid", py::arg("scale") = 1.0f,
           "Fully connected over the flattened input, with bias, then an activation: "
@@ -186,21 +215,32 @@ length num_params, layer by layer from the input, weights then biases.)doc");
           "original layer.")
       .def(
           "dense_tied",
-          [](Network& n, int source, const std::string& activation) -> Network& {
-            return n.dense_tied(source, activation_from_name(activation));
+          [](Network& n, const py::object& source, const std::string& activation) -> Network& {
+            return n.dense_tied(size_arg(source, "dense_tied", "source"),
+                                activation_from_name(activation));
           },
           self, py::arg("source"), py::arg("activation") = "sigmoid",
           "A dense layer using the weights of the dense layer layers[source], transposed "
           "(tied: stored once in the genome; only this layer's biases are its own). The "
           "source maps k -> n values, this layer n -> k, output 1x1xk; the source's scale "
           "applies.")
-      .def("reshape", &Network::reshape, self, py::arg("height"), py::arg("width"),
-           py::arg("channels"), "Reinterpret the buffer; the size must match.")
+      .def(
+          "reshape",
+          [](Network& n, const py::object& h, const py::object& w, const py::object& c) -> Network& {
+            return n.reshape(size_arg(h, "reshape", "height"), size_arg(w, "reshape", "width"),
+                             size_arg(c, "reshape", "channels"));
+          },
+          self, py::arg("height"), py::arg("width"), py::arg("channels"),
+          "Reinterpret the buffer; the size must match.")
       .def("unpool", &Network::unpool, self, "Nearest-neighbour 2x upsampling.")
       .def(
           "conv_transpose",
-          [](Network& n, int kh, int kw, int r, const std::string& activation) -> Network& {
-            return n.conv_transpose(kh, kw, r, activation_from_name(activation));
+          [](Network& n, const py::object& kh, const py::object& kw, const py::object& r,
+             const std::string& activation) -> Network& {
+            return n.conv_transpose(size_arg(kh, "conv_transpose", "kernel_height"),
+                                    size_arg(kw, "conv_transpose", "kernel_width"),
+                                    size_arg(r, "conv_transpose", "reducer"),
+                                    activation_from_name(activation));
           },
           self, py::arg("kernel_height"), py::arg("kernel_width"), py::arg("reducer") = 1,
           py::arg("activation") = "sigmoid",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import signal
 import threading
 import time
@@ -52,19 +53,30 @@ class Stop:
     patience: Optional[int] = None  # generations without a new lowest best fitness
 
     def check(self) -> None:
-        if self.generations is not None and self.generations < 0:
-            raise ValueError(f"generations must be >= 0, got {self.generations}")
-        if self.seconds is not None and not self.seconds >= 0:
-            raise ValueError(f"seconds must be >= 0, got {self.seconds}")
-        if self.target is not None and not self.target >= 0:
-            raise ValueError(f"target must be >= 0, got {self.target}")
-        if self.patience is not None and self.patience < 1:
-            raise ValueError(f"patience must be >= 1, got {self.patience}")
+        for name, low in (("generations", 0), ("patience", 1)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            if value < low:
+                raise ValueError(f"{name} must be >= {low}, got {value}")
+            if value > _FOREVER:
+                raise ValueError(f"{name} must be <= {_FOREVER} (2**62), got {value}")
+        for name in ("seconds", "target"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            if not value >= 0:  # NaN too: no time would ever reach it
+                raise ValueError(f"{name} must be >= 0, got {value}")
 
     @property
     def bounded(self) -> bool:
-        return any(v is not None for v in (self.generations, self.seconds, self.target,
-                                           self.patience))
+        """Whether a condition can hold: seconds=inf is no limit."""
+        return (any(v is not None for v in (self.generations, self.target, self.patience))
+                or (self.seconds is not None and math.isfinite(self.seconds)))
 
 
 @dataclass(frozen=True)

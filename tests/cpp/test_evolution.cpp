@@ -10,6 +10,7 @@
 #include <set>
 #include <utility>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -254,6 +255,30 @@ TEST(invalid_settings_throw) {
   CHECK(ok1.generation() == 1);
   Evolution ok2(Network(6, 6).conv(1, 1, 1), one, 1, settings(2, 1, 1, 1));
   CHECK(ok2.best_index() < 2u);
+}
+
+// Settings beyond the table's bounds, mutations beyond 10 per parameter, and populations whose
+// genomes would not fit the memory limit are refused before anything is allocated.
+TEST(settings_beyond_the_limits_throw_before_allocating) {
+  using std::invalid_argument;
+  const std::vector<float> one = random_images(1);
+  const Network net = small_network();  // 95 parameters
+  CHECK_THROWS_AS(Evolution(net, one, 1, settings(4, 951)), invalid_argument);
+  CHECK(Evolution(net, one, 1, settings(4, 950)).generation() == 0);
+  CHECK_THROWS_AS(Evolution(net, one, 1, settings(10000001, 3)), invalid_argument);
+  CHECK_THROWS_AS(Evolution(net, one, 1, settings(4, 3, 1, 1025)), invalid_argument);
+  // 10^7 agents x 95 parameters x 4 bytes x 3 copies is 10.6 GiB
+  try {
+    Evolution(net, one, 1, settings(10000000, 3));
+    CHECK(false);
+  } catch (const invalid_argument& e) {
+    const std::string what = e.what();
+    CHECK(what.find("population 10000000 x 95 parameters") != std::string::npos);
+    CHECK(what.find("more than the limit of 8.0 GiB") != std::string::npos);
+  }
+  evoae::EvolutionSettings s = settings(4, 3);
+  s.seed = std::uint64_t{1} << 63;  // beyond the table's 2^63 - 1
+  CHECK_THROWS_AS(Evolution(net, one, 1, s), invalid_argument);
 }
 
 TEST(parameterless_network) {

@@ -407,6 +407,44 @@ TEST(builder_errors) {
   CHECK_THROWS_AS(Network(4, 4).conv_transpose(0, 2, 1), invalid_argument);
 }
 
+// The message of the std::invalid_argument that build() throws ("" if none).
+template <class F>
+std::string refusal(F&& build) {
+  try {
+    build();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Sizes that overflow int, or that leave a layer with no values, are refused by the builder
+// call that makes them, which the message names (no layer of -2^31 rows, no 0 channels).
+TEST(builder_refuses_overflowing_and_empty_shapes) {
+  const std::string unpools = refusal([] {
+    Network net(28, 28);
+    for (int i = 0; i < 30; ++i) net.unpool();
+  });
+  CHECK(unpools.rfind("unpool(): the output would be ", 0) == 0);
+  // 65536 x 65536 channels is 2^32, 0 as an int.
+  const std::string channels =
+      refusal([] { Network(1, 1).conv(1, 1, 65536).conv(1, 1, 65536); });
+  CHECK(channels.rfind("conv(1, 1, 65536): the output would be 1x1x4294967296", 0) == 0);
+  CHECK(!refusal([] { Network(28, 28).conv(1, 1, 65536).conv(1, 1, 65536); }).empty());
+  // height 2 + 2^31 - 2 = 2^31, negative as an int
+  CHECK(refusal([] { Network(2, 1).conv_transpose(2147483647, 1, 1); })
+            .rfind("conv_transpose(2147483647, 1, 1): ", 0) == 0);
+  // 2^21 x 2^21 x 2^22 = 2^64 values, 0 in a size_t
+  CHECK(!refusal([] { Network(4, 4).reshape(1 << 21, 1 << 21, 1 << 22); }).empty());
+  CHECK(!refusal([] { Network(65536, 65536); }).empty());
+  CHECK(!refusal([] { Network(2, 2).dense(2147483647); }).empty());
+  // 2^24 inputs x 2^8 units: a genome of 2^32 weights
+  CHECK(refusal([] { Network(4096, 4096).dense(256); }).find("parameters") != std::string::npos);
+  // the limits themselves are allowed
+  CHECK(Network(4096, 4096).input_shape().size() == std::size_t{1} << 24);
+  CHECK(Network(1, 1).conv(1, 1, 4096).conv(1, 1, 4096).output_shape().channels == 1 << 24);
+}
+
 TEST(builder_accepts_edge_cases) {
   // The counterparts of the errors above that must be accepted.
   const Network a = Network(4, 4).conv(4, 4, 1);  // kernel as large as the input -> 1x1

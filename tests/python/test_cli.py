@@ -89,6 +89,14 @@ def test_run_writes_pictures_and_settings(module_run):
     assert "Traceback" not in done.stderr
 
 
+def test_run_result_line_on_stdout_progress_on_stderr(module_run):
+    # `evoae run > log` keeps the result; progress and the header stay on the terminal.
+    out, done = module_run
+    assert done.stdout.startswith("done (generations): generation 30, best MAE ")
+    assert f"wrote {out}" in done.stdout and len(done.stdout.splitlines()) == 1
+    assert "done" not in done.stderr and "generation " in done.stderr
+
+
 def test_console_script_same_run_on_one_thread(module_run, tmp_path):
     out, _ = module_run
     done = evoae_cli("run", *RUN_ARGS, "--threads", "1", "--quiet", "--out", tmp_path / "x",
@@ -125,6 +133,35 @@ def test_help():
                    "--seed", "--samples", "--data", "--threads", "--out"):
         assert option in done.stdout, option
     assert "result.npz" in done.stdout
+
+
+def subcommand_helps() -> dict:
+    from evoae.cli.main import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return dict(commands.choices)
+
+
+@pytest.mark.parametrize("command", sorted(subcommand_helps()))
+def test_every_option_has_help_and_no_default_none(command):
+    parser = subcommand_helps()[command]
+    text = " ".join(parser.format_help().split())
+    assert "(default: None)" not in text
+    for action in parser._actions:
+        assert action.help, (command, action.option_strings or action.dest)
+
+
+def test_help_shows_ranges_and_exit_codes():
+    text = " ".join(evoae_cli("run", "--help").stdout.split())
+    assert "(default: 20; 1 to 10,000,000)" in text  # --population
+    assert "(default: 10; 0 to 10,000,000)" in text  # --mutations
+    assert "(1 to 1,024)" in text  # --threads
+    for words in ("0 done", "2 bad input", "130 stopped by Ctrl-C", "143 by SIGTERM"):
+        assert words in text, words
+    tied = evoae_cli("tied", "--help").stdout
+    assert "--data IMAGES --labels LABELS" in " ".join(tied.split())  # required: no brackets
+    assert "(required)" not in tied
 
 
 def test_version():

@@ -65,17 +65,24 @@ def test_target_is_mae_for_any_fitness(net, images, kwargs):
     assert evo.best_mae <= target
 
 
-def test_cli_patience(tmp_path):
+@pytest.mark.parametrize("record", [[], ["--record-every", "2"], ["--record-every", "100"]],
+                         ids=["plain", "record-every-2", "record-every-100"])
+def test_cli_patience(tmp_path, record):
+    # With --record the run goes through the viewer's runner: it stops at the same generation.
+    if record:
+        record = ["--record", tmp_path / "frames", *record]
     done = subprocess.run([sys.executable, "-m", "evoae.cli", "run", "--mutations", "0",
-                           "--population", "3", "--patience", "4", "--quiet",
-                           "--out", tmp_path], capture_output=True, text=True, timeout=60)
+                           "--population", "3", "--patience", "5", "--quiet",
+                           "--out", tmp_path, *record], capture_output=True, text=True,
+                          timeout=60)
     assert done.returncode == 0, done.stderr
     settings = json.loads((tmp_path / "settings.json").read_text())
-    assert settings["stop_reason"] == "patience" and settings["generations_done"] == 4
-    assert settings["stop"]["patience"] == 4
+    assert settings["stop_reason"] == "patience" and settings["generations_done"] == 5
+    assert settings["stop"]["patience"] == 5
+    assert evoae.Evolution.load(tmp_path / "checkpoint.npz").generation == 5
 
 
-def start_run(tmp_path, *extra):
+def start_run(tmp_path, *extra, progress=False):
     env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "evoae.cli", "run", "--generations", "100000000",
@@ -83,6 +90,9 @@ def start_run(tmp_path, *extra):
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     header = proc.stderr.readline()  # printed when the evolution is set up
     assert header.startswith("evoae "), header
+    if progress:  # the first progress line: generations are running
+        line = proc.stderr.readline()
+        assert line.startswith("generation "), line
     return proc
 
 
@@ -99,7 +109,7 @@ def test_ctrl_c_writes_results_and_exits_cleanly(tmp_path, extra, kwargs):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err  # the shell's code for "ended by Ctrl-C"
     assert "Traceback" not in err, err
-    assert "interrupted" in err
+    assert out.startswith("interrupted (interrupted): generation"), out
     for name in ("result.npz", "reconstructions.png", "error_curve.png", "settings.json",
                  "checkpoint.npz"):
         assert (tmp_path / name).exists(), name
@@ -120,3 +130,25 @@ def test_ctrl_c_writes_results_and_exits_cleanly(tmp_path, extra, kwargs):
     straight.run(generations=generations + 5)
     evo.run(generations=5)
     np.testing.assert_array_equal(evo.population, straight.population)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to a child process")
+@pytest.mark.parametrize("extra", [[], ["--record-every", "50"]], ids=["plain", "record"])
+def test_sigterm_writes_results_and_exits_143(tmp_path, extra):
+    # What `timeout` and batch schedulers send: handled as Ctrl-C is, with the shell's code.
+    if extra:
+        extra = ["--record", str(tmp_path / "frames"), *extra]
+    proc = start_run(tmp_path / "out", *extra, progress=True)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err, err
+    assert out.startswith("interrupted (interrupted)"), out
+    settings = json.loads((tmp_path / "out" / "settings.json").read_text())
+    assert settings["interrupted"] and settings["stop_reason"] == "interrupted"
+    evo = evoae.Evolution.load(tmp_path / "out" / "checkpoint.npz")
+    result = evoae.load_result(tmp_path / "out" / "result.npz")
+    assert evo.generation == settings["generations_done"] > 0
+    np.testing.assert_array_equal(result.genome, evo.best_genome)
+    if extra:
+        assert any((tmp_path / "frames").glob("*.png"))

@@ -239,5 +239,8 @@ def test_tied_command_small_run_writes_report_and_pictures(small_mnist, tmp_path
 def test_tied_command_needs_data_and_labels(capsys):
     from evoae import cli
 
-    assert cli.main(["tied", "--quick", "--out", "/nonexistent-never-written"]) == 2
-    assert "--data" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # argparse: a required option is missing
+        cli.main(["tied", "--quick", "--out", "/nonexistent-never-written"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--data" in err and "--labels" in err

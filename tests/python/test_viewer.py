@@ -105,6 +105,30 @@ def test_render_without_bottleneck_and_many_images(images):
                                   expected_tiles(many[: lay.shown], lay.cell))
 
 
+def test_latent_labels_of_many_images_stay_inside_the_latent_panel(images):
+    # 50 images: labels next to points at the panel's edges would spill onto the decoded grid
+    # and the curve; each drawn label lies inside the latent panel, and few enough are drawn
+    # to be read.
+    import dataclasses
+
+    many = np.concatenate([images] * 5)
+    evo = small_evolution(many)
+    snap = viewer.Snapshotter(evo.network, many).take(
+        evo.best_genome, evo.history / images.size, 0, evo.best_error, evo.best_mae, 0.0, 0.0,
+        force=True)
+    rng = np.random.default_rng(0)
+    codes = rng.uniform(0, 1, size=(50, 2))
+    codes[:8] = [[1, 1], [1, 0], [0, 1], [0, 0], [1, 0.5], [0.5, 1], [0.99, 0.3], [0.5, 0]]
+    snap = dataclasses.replace(snap, codes=codes, labels=tuple(str(i) for i in range(50)))
+    unlabelled = dataclasses.replace(snap, labels=("",) * 50)
+    labels = np.any(viewer.render(snap) != viewer.render(unlabelled), axis=2)
+    x0, y0, w, h = viewer.layout(50).latent
+    ys, xs = np.nonzero(labels)
+    assert len(xs) > 0  # some labels are drawn
+    assert xs.min() >= x0 and xs.max() < x0 + w and ys.min() >= y0 and ys.max() < y0 + h
+    assert labels.sum() < 0.25 * w * h  # a few labels, not a smear
+
+
 # -- the window: dummy driver, software renderer, pixels read back -----------------------------
 def test_window_shows_the_frame_and_keys_act(images, tmp_path):
     evo = small_evolution(images)

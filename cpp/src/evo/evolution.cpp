@@ -2,15 +2,28 @@
 // the objectives in eval/.
 #include "evoae/evo/evolution.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
+
+#include "evoae/core/simd.h"
 
 namespace evoae {
 namespace {
 
 std::invalid_argument bad(const std::string& what) { return std::invalid_argument(what); }
+
+constexpr double kMaxBytes = 8.0 * (1 << 30);  // the memory a run may ask for
+
+std::string gib(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f GiB", bytes / (1 << 30));
+  return text;
+}
 
 ObjectiveData images_data(std::vector<float> images, std::size_t num_images) {
   ObjectiveData d;
@@ -32,16 +45,36 @@ const char* name(StopReason r) {
   return "";
 }
 
-// The checks that involve more than one setting, and the defaults that depend on others;
-// each setting's own range is checked by the table (evo/settings.cpp).
-void Evolution::check_and_resolve_settings() {
-  EvolutionSettings& s = settings_;
+// The checks that involve more than one setting or the network, and the defaults that depend
+// on others; each setting's own range is checked by the table (evo/settings.cpp).
+EvolutionSettings Evolution::check_and_resolve_settings(const Network& net,
+                                                        EvolutionSettings s) {
   check_setting_ranges(s);
-  const std::size_t G = net_.num_params();
+  const std::size_t G = net.num_params();
   const std::string P = std::to_string(s.population);
   const bool uses_k = s.mutation != Mutation::GaussianAll;
   if (G == 0 && ((uses_k && (s.mutations > 0 || s.mutations_end > 0)) || !uses_k))
     throw bad("the network has no parameters to mutate");
+  // Each mutated position costs time; more than 10 per parameter changes nothing more.
+  const double max_mutations = 10.0 * G;
+  for (const auto& [setting, k] : {std::pair{"mutations", s.mutations},
+                                   std::pair{"mutations_end", s.mutations_end}})
+    if (uses_k && k > max_mutations)
+      throw bad(std::string(setting) + " must be <= 10 x the network's " + std::to_string(G) +
+                " parameters = " + std::to_string(static_cast<long long>(max_mutations)) +
+                ", got " + std::to_string(k));
+  // Memory, before any of it is allocated: the population's genomes three times (this
+  // generation's, the next's, the evaluator's lane-packed copy) and each thread's two
+  // activation buffers.
+  const int threads = s.threads > 0 ? s.threads : omp_get_max_threads();
+  const double genome_bytes = 3.0 * s.population * G * sizeof(float);
+  const double buffer_bytes =
+      2.0 * threads * net.max_activation_size() * kLanes * sizeof(float);
+  if (genome_bytes + buffer_bytes > kMaxBytes)
+    throw bad("population " + P + " x " + std::to_string(G) + " parameters on " +
+              std::to_string(threads) + " threads needs " + gib(genome_bytes + buffer_bytes) +
+              " (genomes " + gib(genome_bytes) + ", activation buffers " + gib(buffer_bytes) +
+              "), more than the limit of " + gib(kMaxBytes));
 
   // Step size and its control.
   if (!has_step_size(s.mutation) && s.sigma != 0.0)
@@ -92,11 +125,13 @@ void Evolution::check_and_resolve_settings() {
   if (s.crossover != Crossover::None && s.selection == Selection::CopyBest)
     throw bad("crossover '" + std::string(name(s.crossover)) + "' with selection 'copy-best' "
               "crosses the best with itself: choose selection 'truncation' or 'tournament'");
+  return s;
 }
 
 Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings settings)
-    : net_(net), settings_(settings), evaluator_(net_, settings.threads) {
-  check_and_resolve_settings();
+    : net_(net),
+      settings_(check_and_resolve_settings(net, settings)),
+      evaluator_(net_, settings_.threads) {
   objective_ = make_objective(net_, std::move(data), settings_);
   settings_.batch = objective_->batch_size();
   strategy_ = std::make_unique<GeneticAlgorithm>(net_, settings_, evaluator_.threads());
@@ -112,8 +147,9 @@ Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings s
 
 Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings settings,
                      EvolutionState state)
-    : net_(net), settings_(settings), evaluator_(net_, settings.threads) {
-  check_and_resolve_settings();
+    : net_(net),
+      settings_(check_and_resolve_settings(net, settings)),
+      evaluator_(net_, settings_.threads) {
   objective_ = make_objective(net_, std::move(data), settings_);
   settings_.batch = objective_->batch_size();
   const std::size_t P = settings_.population, G = net_.num_params();

@@ -49,11 +49,18 @@ ObjectiveKind parse_objective(const std::string& text) {
                               "': choose reconstruction, classification");
 }
 
-SettingSpec integer(const char* name, const char* group, long long min, SettingValue def,
-                    const char* metavar, const char* help) {
+// Upper bounds: what the members hold, and for counts of work a bound far above any useful
+// run (the engine checks mutations against the network and memory against the population).
+constexpr long long kIntMax = 2147483647;
+constexpr long long kCountMax = 10000000;
+constexpr long long kSeedMax = 9223372036854775807;  // 2^63 - 1: a seed crosses as long long
+
+SettingSpec integer(const char* name, const char* group, long long min, long long max,
+                    SettingValue def, const char* metavar, const char* help) {
   SettingSpec s;
   s.name = name, s.type = SettingType::Integer, s.group = group;
   s.min = static_cast<double>(min);
+  s.max = static_cast<double>(max);
   s.default_value = def;
   s.metavar = metavar;
   s.help = help;
@@ -82,17 +89,17 @@ const std::vector<Entry>& entries() {
   using S = EvolutionSettings;
   static const std::vector<Entry> table = [] {
     std::vector<Entry> t;
-    t.push_back({integer("population", "strategy", 1, 20LL, "",
+    t.push_back({integer("population", "strategy", 1, kCountMax, 20LL, "",
                          "number of agents (genomes) per generation"),
                  number(&S::population)});
-    t.push_back({integer("mutations", "strategy", 0, 10LL, "",
+    t.push_back({integer("mutations", "strategy", 0, kCountMax, 10LL, "",
                          "k: parameter positions mutated per child (with mutation original, "
                          "drawn once per generation and shared by all children)"),
                  number(&S::mutations)});
-    t.push_back({integer("seed", "strategy", 0, 0LL, "",
+    t.push_back({integer("seed", "strategy", 0, kSeedMax, 0LL, "",
                          "random seed; the same seed gives the same run on any thread count"),
                  number(&S::seed)});
-    SettingSpec threads = integer("threads", "engine", 1, std::monostate{}, "",
+    SettingSpec threads = integer("threads", "engine", 1, 1024, std::monostate{}, "",
                                   "OpenMP threads (default: all cores, or OMP_NUM_THREADS); "
                                   "any number gives the same result");
     t.push_back({threads, number(&S::threads, true, 0)});
@@ -123,11 +130,11 @@ const std::vector<Entry>& entries() {
     t.push_back({positive_real("sigma_end", "strategy",
                                "schedule: the final sigma (default: sigma)"),
                  number(&S::sigma_end, true, 0.0)});
-    t.push_back({integer("mutations_end", "strategy", 0, std::monostate{}, "",
+    t.push_back({integer("mutations_end", "strategy", 0, kCountMax, std::monostate{}, "",
                          "schedule: the final number of mutated positions (default: "
                          "mutations)"),
                  number(&S::mutations_end, true, -1)});
-    t.push_back({integer("schedule_generations", "strategy", 1, std::monostate{}, "G",
+    t.push_back({integer("schedule_generations", "strategy", 1, kIntMax, std::monostate{}, "G",
                          "schedule: generations from the start to the end values"),
                  number(&S::schedule_generations, true, 0L)});
     t.push_back({positive_real("tau", "strategy",
@@ -146,14 +153,14 @@ const std::vector<Entry>& entries() {
                        "uniformly (Such et al. 2017); tournament = the best of "
                        "tournament_size agents drawn at random (Goldberg & Deb 1991)"),
                  choice(&S::selection, parse_selection)});
-    t.push_back({integer("truncation", "strategy", 1, std::monostate{}, "T",
+    t.push_back({integer("truncation", "strategy", 1, kCountMax, std::monostate{}, "T",
                          "truncation: the number of best agents that are parents (default: "
                          "max(2, population/5))"),
                  number(&S::truncation, true, 0)});
-    t.push_back({integer("tournament_size", "strategy", 1, std::monostate{}, "K",
+    t.push_back({integer("tournament_size", "strategy", 1, kCountMax, std::monostate{}, "K",
                          "tournament: agents per tournament (default: 3)"),
                  number(&S::tournament_size, true, 0)});
-    t.push_back({integer("elites", "strategy", 0, 1LL, "E",
+    t.push_back({integer("elites", "strategy", 0, kCountMax, 1LL, "E",
                          "the E best agents pass on unchanged and are not evaluated again "
                          "(unless batch changes the data); 1 as the original"),
                  number(&S::elites)});
@@ -170,7 +177,7 @@ const std::vector<Entry>& entries() {
                        "Progress and target use the mean |error| per pixel (the error rate "
                        "for classification)"),
                  choice(&S::fitness, parse_fitness)});
-    t.push_back({integer("batch", "objective", 1, std::monostate{}, "B",
+    t.push_back({integer("batch", "objective", 1, kIntMax, std::monostate{}, "B",
                          "mini-batch fitness: each generation measures on a new seeded random "
                          "subset of B of the samples; the best is measured on all at the end "
                          "(default: all samples)"),
@@ -184,7 +191,13 @@ std::string number_text(double x) {
   if (x == std::floor(x) && std::fabs(x) < 1e15) return std::to_string(static_cast<long long>(x));
   std::string s = std::to_string(x);
   s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.') s.pop_back();
   return s;
+}
+
+// A range's bound: kSeedMax, which a double rounds up to 2^63, as it is.
+std::string bound_text(double x) {
+  return x >= static_cast<double>(kSeedMax) ? std::to_string(kSeedMax) : number_text(x);
 }
 
 std::string value_text(const SettingValue& v) {
@@ -209,14 +222,15 @@ void check_value(const SettingSpec& spec, const SettingValue& v) {
     throw std::invalid_argument(n + " must be " +
                                 (spec.type == SettingType::Integer ? "an integer" : "a number") +
                                 ", got " + value_text(v));
-  if (std::isnan(x) || (spec.min_exclusive ? !(x > spec.min) : !(x >= spec.min)))
-    throw std::invalid_argument(n + " must be " + (spec.min_exclusive ? "> " : ">= ") +
-                                number_text(spec.min) + ", got " + value_text(v));
-  if (!(x <= spec.max) || std::isinf(x))
-    throw std::invalid_argument(n + " must be " +
-                                (std::isinf(spec.max) ? std::string("finite")
-                                                      : "<= " + number_text(spec.max)) +
-                                ", got " + value_text(v));
+  const bool low = std::isnan(x) || (spec.min_exclusive ? !(x > spec.min) : !(x >= spec.min));
+  const bool high = !(x <= spec.max) || std::isinf(x);
+  if (!low && !high) return;
+  const std::string lower = (spec.min_exclusive ? "> " : ">= ") + bound_text(spec.min);
+  if (std::isinf(spec.max))
+    throw std::invalid_argument(n + " must be " + (low ? lower : "finite") + ", got " +
+                                value_text(v));
+  throw std::invalid_argument(n + " must be " + lower + " and <= " + bound_text(spec.max) +
+                              ", got " + value_text(v));
 }
 
 }  // namespace

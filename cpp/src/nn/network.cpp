@@ -42,6 +42,20 @@ bool fused_at(const std::vector<Layer>& layers, std::size_t i) {
   return layers[i].is<Unpool>() && i + 1 < layers.size() && layers[i + 1].is<ConvTranspose>();
 }
 
+// The ops index a layer's values and a kernel's weights with int, lanes included (see ops.cpp):
+// 2^24 values per layer output and per kernel keep every index, padded buffers too, far from
+// overflowing; the genome is at most 2^31 - 1 values.
+constexpr long long kMaxValues = 1LL << 24;
+constexpr long long kMaxParams = (1LL << 31) - 1;
+
+// The product of factors >= 0, saturated at 2^62 (beyond every limit) instead of overflowing.
+long long product(std::initializer_list<long long> factors) {
+  constexpr long long saturated = 1LL << 62;
+  long long p = 1;
+  for (long long f : factors) p = f != 0 && p > saturated / f ? saturated : p * f;
+  return p;
+}
+
 template <class... F>
 struct overloaded : F... {
   using F::operator()...;
@@ -91,16 +105,32 @@ Network::Network(int height, int width) {
   require(height >= 1 && width >= 1, "Network(" + std::to_string(height) + ", " +
                                           std::to_string(width) +
                                           "): the input must be at least 1x1");
+  require(product({height, width}) <= kMaxValues,
+          "Network(" + std::to_string(height) + ", " + std::to_string(width) + "): more than " +
+              std::to_string(kMaxValues) + " input values");
   const Shape shape{height, width, 1};
   layers_.push_back(Layer{Input{}, shape, shape});
   max_activation_ = shape.size();
 }
 
-void Network::push(LayerKind kind, Shape output, std::size_t num_weights,
-                   std::size_t num_biases) {
+void Network::push(const std::string& call, LayerKind kind, long long height, long long width,
+                   long long channels, long long num_weights, long long num_biases) {
+  const std::string dims =
+      std::to_string(height) + "x" + std::to_string(width) + "x" + std::to_string(channels);
+  require(height >= 1 && width >= 1 && channels >= 1,
+          call + ": the output would be " + dims + ", with no values");
+  require(product({height, width, channels}) <= kMaxValues,
+          call + ": the output would be " + dims + ", more than " + std::to_string(kMaxValues) +
+              " values (the limit per layer)");
+  const long long params = static_cast<long long>(num_params_) + num_weights + num_biases;
+  require(params <= kMaxParams, call + ": the genome would have " + std::to_string(params) +
+                                    " parameters, more than " + std::to_string(kMaxParams));
   const Shape in = output_shape();
-  layers_.push_back(Layer{kind, in, output, num_params_, num_weights, num_biases});
-  num_params_ += num_weights + num_biases;
+  const Shape output{static_cast<int>(height), static_cast<int>(width),
+                     static_cast<int>(channels)};
+  layers_.push_back(Layer{kind, in, output, num_params_, static_cast<std::size_t>(num_weights),
+                          static_cast<std::size_t>(num_biases)});
+  num_params_ = static_cast<std::size_t>(params);
   max_activation_ = std::max({max_activation_, in.size(), output.size()});
 }
 
@@ -111,9 +141,10 @@ Network& Network::conv(int kh, int kw, int m, Activation activation) {
   require(kh <= in.height && kw <= in.width,
           call + ": a " + std::to_string(kh) + "x" + std::to_string(kw) +
               " kernel does not fit the " + in.str() + " input" + spatial_hint(layers_.back()));
-  push(Conv{kh, kw, m, activation},
-       Shape{in.height - kh + 1, in.width - kw + 1, in.channels * m},
-       static_cast<std::size_t>(kh) * kw * m);
+  require(product({kh, kw, m}) <= kMaxValues,
+          call + ": more than " + std::to_string(kMaxValues) + " kernel weights");
+  push(call, Conv{kh, kw, m, activation}, in.height - kh + 1, in.width - kw + 1,
+       static_cast<long long>(in.channels) * m, product({kh, kw, m}));
   return *this;
 }
 
@@ -122,17 +153,17 @@ Network& Network::maxpool() {
   require(in.height >= 2 && in.width >= 2,
           "maxpool(): needs an input of at least 2x2, got " + in.str() +
               spatial_hint(layers_.back()));
-  push(MaxPool{}, Shape{in.height / 2, in.width / 2, in.channels});
+  push("maxpool()", MaxPool{}, in.height / 2, in.width / 2, in.channels);
   return *this;
 }
 
 Network& Network::dense(int units, Activation activation, float scale) {
-  require(units >= 1, call_text("dense", {units}) + ": units must be >= 1");
+  const std::string call = call_text("dense", {units});
+  require(units >= 1, call + ": units must be >= 1");
   require(scale > 0.0f && std::isfinite(scale),
-          call_text("dense", {units}) + ": scale must be a finite number > 0, got " +
-              std::to_string(scale));
-  push(Dense{units, activation, scale}, Shape{1, 1, units}, output_shape().size() * units,
-       units);
+          call + ": scale must be a finite number > 0, got " + std::to_string(scale));
+  push(call, Dense{units, activation, scale}, 1, 1, units,
+       product({static_cast<long long>(output_shape().size()), units}), units);
   return *this;
 }
 
@@ -154,7 +185,7 @@ Network& Network::dense_tied(int source, Activation activation) {
               std::to_string(in.size()) + " (" + in.str() + ")");
   // As many outputs as the source has inputs: the tied layer maps n -> k, as 1x1xk.
   const int k = static_cast<int>(s.input.size());
-  push(DenseTied{source, activation}, Shape{1, 1, k}, 0, k);
+  push(call, DenseTied{source, activation}, 1, 1, k, 0, k);
   return *this;
 }
 
@@ -162,17 +193,17 @@ Network& Network::reshape(int h, int w, int c) {
   const Shape in = output_shape();
   const std::string call = call_text("reshape", {h, w, c});
   require(h >= 1 && w >= 1 && c >= 1, call + ": every dimension must be >= 1");
-  const Shape out{h, w, c};
-  require(out.size() == in.size(),
-          call + ": needs " + std::to_string(out.size()) + " values, the previous layer gives " +
+  const long long values = product({h, w, c});
+  require(values == static_cast<long long>(in.size()),
+          call + ": needs " + std::to_string(values) + " values, the previous layer gives " +
               std::to_string(in.size()) + " (" + in.str() + ")");
-  push(Reshape{}, out);
+  push(call, Reshape{}, h, w, c);
   return *this;
 }
 
 Network& Network::unpool() {
   const Shape in = output_shape();
-  push(Unpool{}, Shape{2 * in.height, 2 * in.width, in.channels});
+  push("unpool()", Unpool{}, 2LL * in.height, 2LL * in.width, in.channels);
   return *this;
 }
 
@@ -183,9 +214,10 @@ Network& Network::conv_transpose(int kh, int kw, int r, Activation activation) {
   require(in.channels % r == 0, call + ": the input's " + std::to_string(in.channels) +
                                     " channels are not divisible by the reducer " +
                                     std::to_string(r));
-  push(ConvTranspose{kh, kw, r, activation},
-       Shape{in.height + kh - 1, in.width + kw - 1, in.channels / r},
-       static_cast<std::size_t>(kh) * kw * r);
+  require(product({kh, kw, r}) <= kMaxValues,
+          call + ": more than " + std::to_string(kMaxValues) + " kernel weights");
+  push(call, ConvTranspose{kh, kw, r, activation}, in.height + kh - 1LL, in.width + kw - 1LL,
+       in.channels / r, product({kh, kw, r}));
   return *this;
 }
 

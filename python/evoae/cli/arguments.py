@@ -1,37 +1,68 @@
 """Argument types shared by the command-line parsers: each refuses a bad value with a message
-argparse prints as a one-line error."""
+argparse prints as a one-line error that names the option, the value and the allowed range."""
 from __future__ import annotations
 
 import argparse
 import math
-from typing import Callable
+import os
+from pathlib import Path
+from typing import Callable, Optional
 
-__all__ = ["int_at_least", "number_at_least", "positive_float"]
+__all__ = ["int_at_least", "number_at_least", "positive_float", "writable_folder", "LARGEST"]
+
+LARGEST = 2**62  # the most generations (or of any count) a loop goes to
 
 
-def int_at_least(low: int) -> Callable[[str], int]:
-    """An integer >= low."""
+def int_at_least(low: int, high: Optional[int] = None) -> Callable[[str], int]:
+    """An integer from low to high (default LARGEST)."""
+    high = LARGEST if high is None else high
+
     def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer from {low} to {high}, got {text!r}")
         return value
     return parse
+
+
+def _float(text: str, wanted: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
 
 
 def number_at_least(low: float) -> Callable[[str], float]:
     """A finite float >= low."""
     def parse(text: str) -> float:
-        value = float(text)
+        wanted = f"a finite number >= {low:g}"
+        value = _float(text, wanted)
         if not (math.isfinite(value) and value >= low):
-            raise argparse.ArgumentTypeError(f"must be a finite number >= {low:g}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}")
         return value
     return parse
 
 
 def positive_float(text: str) -> float:
     """A finite float > 0."""
-    value = float(text)
+    value = _float(text, "a finite number > 0")
     if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return value
+
+
+def writable_folder(folder: Path, option: str = "--out") -> None:
+    """Creates `folder` if missing and writes and removes a probe file in it, so that a folder
+    the results cannot go to is refused before any work, not after it (ValueError)."""
+    probe = folder / f".evoae-probe-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise ValueError(f"{option} {folder}: cannot write there ({reason})") from None

@@ -14,6 +14,9 @@ from typing import Optional
 
 import numpy as np
 
+from ..evo.settings import SETTINGS, bounds
+from .arguments import int_at_least, positive_float, writable_folder
+
 __all__ = ["PRESETS", "parse_setting", "run_one", "compare", "Interrupted", "summarise",
            "format_table", "save_plot", "add_compare_command", "command_compare"]
 
@@ -214,15 +217,6 @@ def save_plot(path: Path, results: list[dict], median_image: float, seconds: flo
     plt.close(fig)
 
 
-def _positive(kind):
-    def parse(text: str):
-        value = kind(text)
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-        return value
-    return parse
-
-
 def add_compare_command(commands) -> None:
     """Registers `evoae compare` on the CLI's subcommands."""
     presets = "; ".join(f"{name}: " + ", ".join(f"{k}={v}" for k, v in kw.items())
@@ -242,15 +236,15 @@ def add_compare_command(commands) -> None:
     p.add_argument("settings", nargs="*", default=DEFAULT_SETTINGS, metavar="SETTING",
                    help="a preset name, PRESET+key=value,... (a changed preset) or "
                         "NAME:key=value,... (Evolution keyword arguments)")
-    p.add_argument("--seconds", type=_positive(float), default=60.0,
+    p.add_argument("--seconds", type=positive_float, default=60.0,
                    help="time budget of every run")
-    p.add_argument("--seeds", type=_positive(int), default=3, help="seeds 0..N-1 per setting")
-    p.add_argument("--threads", type=_positive(int), default=1,
+    p.add_argument("--seeds", type=int_at_least(1), default=3, help="seeds 0..N-1 per setting")
+    p.add_argument("--threads", type=int_at_least(1, bounds(SETTINGS["threads"])[1]), default=1,
                    help="OpenMP threads per run (the same for every setting, for fairness)")
-    p.add_argument("--jobs", type=_positive(int), default=1,
+    p.add_argument("--jobs", type=int_at_least(1), default=1,
                    help="runs at the same time (each with --threads threads: keep "
                         "jobs x threads at most the number of cores)")
-    p.add_argument("--samples", type=_positive(int), default=10,
+    p.add_argument("--samples", type=int_at_least(1), default=10,
                    help="digits 0..N-1 of the ten digits")
     p.add_argument("--out", type=Path, default=Path("evoae-compare"),
                    help="folder for compare.png and compare.json")
@@ -270,7 +264,7 @@ def command_compare(args: argparse.Namespace) -> int:
         _check_setting(name, kwargs, args.samples)
     images = data.scale(data.ten_digits()[:args.samples])
     median_image = float(np.abs(images - np.median(images, axis=0)).mean())
-    args.out.mkdir(parents=True, exist_ok=True)
+    writable_folder(args.out)
     started = time.perf_counter()
     try:
         results, interrupted = compare(settings, list(range(args.seeds)), args.seconds,
@@ -288,7 +282,7 @@ def command_compare(args: argparse.Namespace) -> int:
          "jobs": args.jobs, "samples": args.samples, "median_image_mae": median_image,
          "backprop_mae": BACKPROP_MAE, "table": table, "runs": results,
          "wall_seconds": time.perf_counter() - started}, indent=1) + "\n")
-    print(f"wrote {args.out / 'compare.png'} and {args.out / 'compare.json'}", file=sys.stderr)
+    print(f"wrote {args.out / 'compare.png'} and {args.out / 'compare.json'}")
     return 130 if interrupted else 0
 
 

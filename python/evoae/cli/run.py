@@ -19,7 +19,7 @@ from ..evo.curves import fitness_curve
 from ..evo.settings import describe
 from ..nn.network import varadi_network
 from ..run import Every, Interrupt, Progress, Stop, stop_on_signals
-from .arguments import int_at_least, positive_float
+from .arguments import int_at_least, positive_float, writable_folder
 from .run_options import CHECKPOINT_NAME, deferred_interrupts, start_evolution
 from .setting_options import add_setting_options
 
@@ -44,6 +44,10 @@ def add_run_command(commands) -> None:
             "crossover, selection, elites, fitness), mini-batches and checkpoints: see the "
             "groups of options below."
         ),
+        epilog=("The final line (done or interrupted, and the files written) goes to stdout; "
+                "progress and warnings go to stderr. Exit status: 0 done; 2 bad input (one "
+                "line on stderr says which); 130 stopped by Ctrl-C (SIGINT) and 143 by "
+                "SIGTERM, both after writing every file."),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     stop = run.add_argument_group("stopping (the first that holds)")
@@ -117,12 +121,14 @@ class ProgressLine:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    writable_folder(args.out)  # before any work: a run whose files cannot be written is lost
+    if args.record is not None:
+        writable_folder(args.record, "--record")
     net = varadi_network()
     evolution, images, source = start_evolution(args, net)
     stop = Stop(args.generations, args.seconds, args.target, args.patience)
     if not stop.bounded:
         stop = Stop(generations=DEFAULT_GENERATIONS)
-    args.out.mkdir(parents=True, exist_ok=True)
     checkpoint = args.out / CHECKPOINT_NAME
     started, seconds_before = time.perf_counter(), source["seconds"]
 
@@ -159,7 +165,7 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"{'interrupted' if interrupted else 'done'} ({settings['stop_reason']}): "
           f"generation {evolution.generation}, best MAE {settings['best_mae']:.5f} (median "
           f"image: {baseline:.5f}); wrote {args.out}{os.sep}{{result.npz, reconstructions.png, "
-          f"error_curve.png, settings.json, {CHECKPOINT_NAME}}}", file=sys.stderr)
+          f"error_curve.png, settings.json, {CHECKPOINT_NAME}}}")
     if not interrupted:
         return 0
     return 128 + int(interrupt.signal)  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports

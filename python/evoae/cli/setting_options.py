@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..evo.settings import SETTINGS, Setting
+from ..evo.settings import SETTINGS, Setting, bounds
 from .arguments import int_at_least, number_at_least, positive_float
 
 __all__ = ["add_setting_options", "given_setting_options"]
@@ -19,7 +19,7 @@ _GROUPS = {
 
 def _type(spec: Setting):
     if spec.type == "int":
-        return int_at_least(int(spec.min))
+        return int_at_least(*bounds(spec))
     if spec.min_exclusive and spec.min == 0:
         return positive_float
     return number_at_least(spec.min)
@@ -32,8 +32,11 @@ def add_setting_options(parser: argparse.ArgumentParser) -> None:
     for spec in SETTINGS.values():
         if not spec.command_line:
             continue
-        default = "" if spec.default is None else f" (default: {spec.default})"
-        kwargs = dict(default=None, help=spec.help + default + "%(default).0s")
+        notes = [] if spec.default is None else [f"default: {spec.default}"]
+        if spec.type == "int":
+            notes.append("{:,} to {:,}".format(*bounds(spec)))
+        note = f" ({'; '.join(notes)})" if notes else ""
+        kwargs = dict(default=None, help=spec.help + note + "%(default).0s")
         if spec.type == "choice":
             kwargs["choices"] = list(spec.choices)
         else:

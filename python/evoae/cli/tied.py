@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, data
-from .arguments import int_at_least, positive_float
+from ..evo.settings import SETTINGS, bounds
+from .arguments import int_at_least, positive_float, writable_folder
 from ..systems.tied import (RECIPE, TiedSettings, classification_test, save_model, settings_dict,
                    split_indices, train_layerwise)
 
@@ -62,10 +63,13 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
             f"{QUICK['sizes']} on fewer images in a few minutes."),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    tied.add_argument("--data", type=Path, default=None, metavar="IMAGES",
-                      help="IDX file of 28x28 images, e.g. t10k-images-idx3-ubyte.gz (required)")
-    tied.add_argument("--labels", type=Path, default=None, metavar="LABELS",
-                      help="IDX file of their labels, e.g. t10k-labels-idx1-ubyte.gz (required)")
+    # Required: the package ships only ten digits, too few for the SVM test.
+    tied.add_argument("--data", type=Path, required=True, metavar="IMAGES",
+                      help="IDX file of 28x28 images, e.g. MNIST's test set "
+                           "t10k-images-idx3-ubyte.gz%(default).0s")
+    tied.add_argument("--labels", type=Path, required=True, metavar="LABELS",
+                      help="IDX file of their labels, e.g. t10k-labels-idx1-ubyte.gz"
+                           "%(default).0s")
     tied.add_argument("--out", type=Path, default=Path("evoae-tied"),
                       help="folder for report.json, reconstructions.png, tied-model.npz")
     tied.add_argument("--quick", action="store_true",
@@ -74,7 +78,8 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
                            f"SVM, {QUICK['generations']} generations per layer pair (options "
                            "given explicitly still apply)")
     tied.add_argument("--sizes", type=_sizes, default=None,
-                      help=f"layer sizes from the pixels to the code (default {FULL['sizes']})")
+                      help=f"layer sizes from the pixels to the code (default {FULL['sizes']})"
+                           "%(default).0s")
     tied.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "identity"),
                       default="relu", help="of every encoder layer and the inner mirrors")
     tied.add_argument("--output-activation", choices=("identity", "sigmoid", "relu", "tanh"),
@@ -83,48 +88,68 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
                       help="weight scale of each layer: glorot = sqrt(6/(in+out)), so the "
                            "U(-1,1) genome starts Glorot-uniform; or a number")
     tied.add_argument("--fit-images", type=int_at_least(1), default=None,
-                      help=f"training images the fitness uses (default {FULL['fit_images']})")
+                      help=f"training images the fitness uses (default {FULL['fit_images']})"
+                           "%(default).0s")
     tied.add_argument("--train", type=int_at_least(1), default=None,
-                      help=f"images the SVM and PCA are fitted on (default {FULL['train']})")
+                      help=f"images the SVM and PCA are fitted on (default {FULL['train']})"
+                           "%(default).0s")
     tied.add_argument("--held-out", type=int_at_least(1), default=None,
-                      help=f"images they are scored on (default {FULL['held_out']})")
+                      help=f"images they are scored on (default {FULL['held_out']})%(default).0s")
     evo = tied.add_argument_group("evolution of each layer pair (the recipe by default)")
-    evo.add_argument("--population", type=int_at_least(8), default=16,
+    evo.add_argument("--population", type=int_at_least(8, _most("population")), default=16,
                      help="agents per generation")
-    evo.add_argument("--elites", type=int_at_least(0), default=8,
+    evo.add_argument("--elites", type=int_at_least(0, _most("elites")), default=8,
                      help="best agents kept unchanged and used as parents")
     evo.add_argument("--mutation-rate", type=float, default=0.0025,
                      help="weights mutated per child, as a fraction of the pair's parameters")
     evo.add_argument("--generations", type=int_at_least(0), default=None,
-                     help=f"per layer pair (default {FULL['generations']})")
+                     help=f"per layer pair (default {FULL['generations']})%(default).0s")
     evo.add_argument("--seconds", type=positive_float, default=None,
-                     help="time limit per layer pair (with --generations: whichever first)")
-    evo.add_argument("--mutation", choices=names.get("mutation"), default=RECIPE["mutation"])
+                     help="time limit per layer pair (with --generations: whichever first)"
+                          "%(default).0s")
+    evo.add_argument("--mutation", choices=names.get("mutation"), default=RECIPE["mutation"],
+                     help="how a child is changed (the recipe: zero = a few weights set to "
+                          "0); see `evoae run --help`")
     evo.add_argument("--sigma", type=positive_float, default=None,
-                     help="step size of the mutations that have one")
+                     help="step size of the mutations that have one (default: the "
+                          "mutation's)%(default).0s")
     evo.add_argument("--crossover", choices=names.get("crossover"),
-                     default=RECIPE["crossover"])
+                     default=RECIPE["crossover"],
+                     help="how two parents make a child (the recipe: uniform, each weight "
+                          "from either parent)")
     evo.add_argument("--selection", choices=names.get("selection"),
-                     default=RECIPE["selection"])
-    evo.add_argument("--fitness", choices=names.get("fitness"), default=RECIPE["fitness"])
+                     default=RECIPE["selection"],
+                     help="who the parents are (the recipe: truncation, the elites)")
+    evo.add_argument("--fitness", choices=names.get("fitness"), default=RECIPE["fitness"],
+                     help="what is minimised (the recipe: rmse, the root mean squared error)")
     tied.add_argument("--svm-c", type=positive_float, default=1.0,
                       help="the SVM's C (RBF kernel, gamma 'scale')")
     tied.add_argument("--standardize", action="store_true",
                       help="standardise every feature before the SVM (all three kinds)")
-    tied.add_argument("--seed", type=int_at_least(0), default=0,
+    tied.add_argument("--seed", type=int_at_least(0, _most("seed")), default=0,
                       help="seed of the split and of the evolution")
-    tied.add_argument("--threads", type=int_at_least(1), default=None,
-                      help="OpenMP threads (default: all cores)")
+    tied.add_argument("--threads", type=int_at_least(1, _most("threads")), default=None,
+                      help="OpenMP threads (default: all cores)%(default).0s")
     tied.add_argument("--quiet", action="store_true", help="no progress lines")
     tied.set_defaults(handler=command_tied)
     return tied
 
 
+def _most(setting: str) -> int:
+    return bounds(SETTINGS[setting])[1]
+
+
+def _require_scikit_learn() -> None:
+    """The SVM test at the end needs scikit-learn: refused before hours of training."""
+    try:
+        import sklearn.decomposition  # noqa: F401
+        import sklearn.svm  # noqa: F401
+    except ImportError as e:
+        raise ValueError(f"evoae tied needs scikit-learn for its SVM test ({e}): pip install "
+                         "scikit-learn, or evoae[tied]") from None
+
+
 def _load(args) -> tuple:
-    if args.data is None or args.labels is None:
-        raise ValueError("evoae tied needs MNIST images and labels: --data "
-                         "t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz (the "
-                         "package ships only ten digits)")
     images, labels = data.load_idx(args.data), data.load_idx(args.labels)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"{args.data}: expected 28x28 images, the file holds an array of "
@@ -169,6 +194,8 @@ def command_tied(args: argparse.Namespace) -> int:
         raise ValueError(f"--sizes must start with 784 (28x28 pixels), got {sizes[0]}")
     if fit_images > n_train:
         raise ValueError(f"--fit-images {fit_images} is more than the {n_train} training images")
+    _require_scikit_learn()
+    writable_folder(args.out)
     images, labels = _load(args)
     train, held_out = split_indices(len(images), n_train, n_held_out, args.seed)
     operators = {"mutation": args.mutation, "crossover": args.crossover,
@@ -185,7 +212,6 @@ def command_tied(args: argparse.Namespace) -> int:
     # The fitness images: the first of the (shuffled) training part.
     order = np.random.default_rng(args.seed).permutation(train)
     fit = images[np.sort(order[:fit_images])]
-    args.out.mkdir(parents=True, exist_ok=True)
     log = (lambda *a: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     log(f"evoae {__version__} tied: sizes {'-'.join(map(str, sizes))}, {fit_images} fitness "
         f"images, population {settings.population} ({settings.elites} elites), operators "
@@ -247,5 +273,5 @@ def command_tied(args: argparse.Namespace) -> int:
           f"PCA {report['pca_svm_accuracy']:.4f}, pixels {report['pixels_svm_accuracy']:.4f}; "
           f"reconstruction RMSE {report['rmse']:.4f} (PCA {report['pca_rmse']:.4f}, mean "
           f"image {report['mean_image_rmse']:.4f}); {seconds:.0f} s; wrote {args.out}/"
-          "{report.json, reconstructions.png, tied-model.npz}", file=sys.stderr)
+          "{report.json, reconstructions.png, tied-model.npz}")
     return 0

@@ -8,7 +8,8 @@ from typing import Any
 
 from .. import _core
 
-__all__ = ["Setting", "SETTINGS", "OPERATORS", "DEFAULT_SIGMA", "describe", "given_settings"]
+__all__ = ["Setting", "SETTINGS", "OPERATORS", "DEFAULT_SIGMA", "bounds", "describe",
+           "given_settings"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,37 @@ def given_settings(values: dict) -> dict:
         raise ValueError(f"unknown setting{'s' if len(unknown) > 1 else ''} "
                          f"{', '.join(map(repr, unknown))}: the settings are "
                          f"{', '.join(SETTINGS)}")
-    return {k: v for k, v in values.items() if v is not None}
+    given = {k: v for k, v in values.items() if v is not None}
+    for name, value in given.items():
+        _check_number(SETTINGS[name], value)
+    return given
+
+
+#: The core's integers are 64-bit: no setting may exceed this, whatever its table max.
+_INT64_MAX = 2**63 - 1
+
+
+def bounds(spec: Setting) -> tuple:
+    """A numeric setting's (smallest, largest) value, as ints for an integer setting (the
+    largest is math.inf for a real one without a bound)."""
+    if spec.type == "int":
+        return int(spec.min), min(int(spec.max), _INT64_MAX)
+    return spec.min, spec.max
+
+
+def _check_number(spec: Setting, value) -> None:
+    """Refuses here what the core could not even receive: integers beyond 64 bits, reals
+    beyond a double; the core checks everything else and names the setting the same way."""
+    if spec.type == "int" and isinstance(value, int) and not isinstance(value, bool):
+        low, high = bounds(spec)
+        if not low <= value <= high:
+            raise ValueError(f"{spec.name} must be >= {low} and <= {high}, got {value}")
+    elif spec.type == "float" and isinstance(value, int) and abs(value) > _INT64_MAX:
+        try:
+            float(value)
+        except OverflowError:
+            raise ValueError(f"{spec.name} must be finite, got an integer too large for a "
+                             f"float") from None
 
 
 def _text(value) -> str:

@@ -103,8 +103,9 @@ class Evolution {
   Measure evaluate_best_on_all_images();
 
  private:
-  // What the constructors share: settings checked, parts made, nothing measured.
-  void check_and_resolve_settings();
+  // The settings checked (ranges, combinations, memory) and their defaults resolved: done
+  // before any part is made, so that nothing too large is allocated.
+  static EvolutionSettings check_and_resolve_settings(const Network& net, EvolutionSettings s);
   void finish_generation();  // history, patience
 
   Network net_;

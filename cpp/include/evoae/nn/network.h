@@ -91,8 +91,10 @@ class Network {
   int preferred_batch() const;
 
  private:
-  void push(LayerKind kind, Shape output, std::size_t num_weights = 0,
-            std::size_t num_biases = 0);
+  // Appends a layer with an output of height x width x channels (computed in long long, so
+  // that an overflow is seen); refuses empty or too large outputs and genomes, naming `call`.
+  void push(const std::string& call, LayerKind kind, long long height, long long width,
+            long long channels, long long num_weights = 0, long long num_biases = 0);
 
   std::vector<Layer> layers_;
   std::size_t num_params_ = 0;
