@@ -17,7 +17,8 @@ PIXELS = 28 * 28
 
 
 def test_patience_without_any_change(net, images):
-    evo = evoae.Evolution(net, images, population=4, mutations=0)  # nothing can improve
+    with pytest.warns(UserWarning, match="nothing can change"):
+        evo = evoae.Evolution(net, images, population=4, mutations=0)
     final = evo.run(patience=5, generations=1000)
     assert evo.generation == 5 and final.generation == 5
     assert evo.stop_reason == "patience"
