@@ -65,10 +65,7 @@ def _parse_idx(raw: bytes, source: str) -> np.ndarray:
     array = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
     array = array.astype(dtype.newbyteorder("="))
     if dtype.kind == "f":
-        try:
-            require_finite(array, source)
-        except ValueError as e:
-            raise IdxError(str(e)) from None
+        require_finite(array, source, IdxError)
     return array
 
 
@@ -98,14 +95,14 @@ def ten_digit_labels() -> np.ndarray:
     return _package_file(_TEN_DIGITS_LABELS)
 
 
-def require_finite(array: np.ndarray, what: str) -> None:
-    """Raise ValueError when `array` holds NaN or infinite values, saying how many and where
-    the first one is (`what` names the array)."""
+def require_finite(array: np.ndarray, what: str, error: type = ValueError) -> None:
+    """Raise `error` (a ValueError) when `array` holds NaN or infinite values, saying how many
+    and where the first one is (`what` names the array)."""
     bad = ~np.isfinite(array)
     if bad.any():
         count = int(bad.sum())
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{what}: {count:,} NaN or infinite value{'s' * (count > 1)}, the "
+        raise error(f"{what}: {count:,} NaN or infinite value{'s' * (count > 1)}, the "
                          f"first at index {first if len(first) != 1 else first[0]}")
 
 

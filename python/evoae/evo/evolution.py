@@ -107,12 +107,14 @@ class Evolution:
         self.images = check_images(network, images).copy()
         self.targets = None if targets is None else _check_targets(targets)
         self.labels = None if labels is None else _check_labels(labels)
-        if self.labels is None:
-            _check_reachable(network, self.images if self.targets is None else self.targets)
+        if self.targets is not None:
+            _check_reachable(network, self.targets, "the targets")
+        elif self.labels is None:
+            _check_reachable(network, self.images, "the images to reconstruct")
         self.stop_reason: Optional[str] = None  # why the last run() stopped
         self._core = _core.Evolution(network, self.images, settings, targets=self.targets,
                                      labels=self.labels, state=state)
-        for message in _futile(self._core.settings):
+        for message in _setting_warnings(self._core.settings):
             warnings.warn(message, UserWarning, stacklevel=3)
 
     @classmethod
@@ -318,7 +320,7 @@ def _check_labels(labels) -> np.ndarray:
 _OUTPUT_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, np.inf)}
 
 
-def _check_reachable(network: Network, targets: np.ndarray) -> None:
+def _check_reachable(network: Network, targets: np.ndarray, what: str) -> None:
     """Refuse targets outside the range of the network's output activation: they can never be
     reconstructed, and 0..255 pixels given as floats are the usual cause."""
     activations = [layer["activation"] for layer in network.layers if layer["activation"]]
@@ -327,9 +329,9 @@ def _check_reachable(network: Network, targets: np.ndarray) -> None:
     low, high = _OUTPUT_RANGE[activations[-1]]
     least, most = float(targets.min()), float(targets.max())
     if least < low or most > high:
-        raise ValueError(f"the images to reconstruct range from {least:g} to {most:g}, but the "
-                         f"network's output ({activations[-1]}) lies in [{low:g}, {high:g}]: "
-                         f"scale 0..255 pixels with evoae.data.scale(images)")
+        raise ValueError(f"{what} range from {least:g} to {most:g}, but the network's output "
+                         f"({activations[-1]}) lies in [{low:g}, {high:g}]: scale 0..255 "
+                         f"pixels with evoae.data.scale(images)")
 
 
 def _cores() -> int:
@@ -339,7 +341,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _futile(settings: dict) -> list:
+def _setting_warnings(settings: dict) -> list:
     """Warnings for settings under which nothing can change, or that only slow the run."""
     messages = []
     if settings["population"] == 1:

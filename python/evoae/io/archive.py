@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from glob import escape as glob_escape
 import os
 import secrets
 import time
+from glob import escape as glob_escape
 from pathlib import Path
 
 import numpy as np

@@ -62,25 +62,25 @@ def network_from_spec(spec: str) -> Network:
     return net
 
 
-def check_images(network: Network, images, what: str = "images") -> np.ndarray:
+def check_images(network: Network, images) -> np.ndarray:
     """`images` as contiguous float32 (S, H, W) for `network`'s input (H, W): one image (H, W)
     or many (S, H, W), S >= 1. Raises ValueError for uint8 (unscaled) pixels, another shape,
     no images, NaN or infinite values; TypeError for arrays that are not numbers."""
     images = np.asarray(images)
     height, width, _ = network.input_shape
     if images.dtype == np.uint8:
-        raise ValueError(UINT8_IMAGES.replace("images", what, 1))
+        raise ValueError(UINT8_IMAGES)
     if images.dtype.kind not in "biuf":
-        raise TypeError(f"{what} must be an array of numbers, got dtype {images.dtype}")
+        raise TypeError(f"images must be an array of numbers, got dtype {images.dtype}")
     if images.ndim not in (2, 3) or images.shape[-2:] != (height, width):
-        raise ValueError(f"{what} must have shape ({height}, {width}) (one image) or "
+        raise ValueError(f"images must have shape ({height}, {width}) (one image) or "
                          f"(S, {height}, {width}), got {images.shape}")
     if images.size == 0:
-        raise ValueError(f"{what}: none given (shape {images.shape}), expected "
+        raise ValueError(f"images: none given (shape {images.shape}), expected "
                          f"(S, {height}, {width}) with S >= 1")
     with np.errstate(over="ignore"):  # float64 beyond float32's range: reported as inf below
         images = np.ascontiguousarray(images.reshape(-1, height, width), dtype=np.float32)
-    require_finite(images, what)
+    require_finite(images, "images")
     return images
 
 
