@@ -6,13 +6,14 @@ The ten digits are the first occurrence of each digit 0..9 in the MNIST test set
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from importlib import resources
 
 import numpy as np
 
-__all__ = ["load_idx", "ten_digits", "ten_digit_labels", "scale", "IdxError"]
+__all__ = ["load_idx", "ten_digits", "ten_digit_labels", "scale", "IdxError", "require_finite"]
 
 # IDX type codes (third byte of the magic number) -> numpy dtype (big-endian).
 _IDX_TYPES = {
@@ -53,21 +54,28 @@ def _parse_idx(raw: bytes, source: str) -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise IdxError(f"{source}: truncated IDX header ({len(raw)} bytes)")
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(dims)) * dtype.itemsize
+    if 0 in dims:
+        raise IdxError(f"{source}: holds no data: the header says dimensions {dims}")
+    # Python integers: a product of header sizes never overflows into a wrong byte count.
+    expected = header + math.prod(dims) * dtype.itemsize
     if len(raw) != expected:
         kind = "truncated" if len(raw) < expected else "too long"
-        raise IdxError(
-            f"{source}: {kind}: header says {dims} ({expected} bytes), file has {len(raw)} bytes"
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+        raise IdxError(f"{source}: {kind}: the header says dimensions {dims} of {dtype.name}, "
+                       f"{expected:,} bytes with the header; the data has {len(raw):,} bytes")
+    array = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
+    array = array.astype(dtype.newbyteorder("="))
+    if dtype.kind == "f":
+        require_finite(array, source, IdxError)
+    return array
 
 
 def load_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (raw or gzip-compressed), e.g. t10k-images-idx3-ubyte.gz.
 
     Returns an array with the file's dimensions and type (uint8 (N, 28, 28) for MNIST
-    images, uint8 (N,) for labels). Raises IdxError (a ValueError) for a damaged file and
-    FileNotFoundError for a missing one.
+    images, uint8 (N,) for labels). Raises IdxError (a ValueError) naming the file and the
+    problem for a damaged or empty file or NaN/inf values, and FileNotFoundError for a
+    missing one.
     """
     return _parse_idx(_read_bytes(path), os.fspath(path))
 
@@ -87,9 +95,39 @@ def ten_digit_labels() -> np.ndarray:
     return _package_file(_TEN_DIGITS_LABELS)
 
 
+def require_finite(array: np.ndarray, what: str, error: type = ValueError) -> None:
+    """Raise `error` (a ValueError) when `array` holds NaN or infinite values, saying how many
+    and where the first one is (`what` names the array)."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        count = int(bad.sum())
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise error(f"{what}: {count:,} NaN or infinite value{'s' * (count > 1)}, the "
+                         f"first at index {first if len(first) != 1 else first[0]}")
+
+
 def scale(images: np.ndarray) -> np.ndarray:
-    """Scale 0..255 pixels to [0.1, 0.9] as the original does: x/255*0.8 + 0.1, float32."""
+    """Scale pixels to [0.1, 0.9] as the original does, float32: integer pixels 0..255 (uint8
+    as in MNIST, or any integer type) to x/255*0.8 + 0.1; float pixels, taken as intensities
+    0..1 (a float IDX file), to x*0.8 + 0.1, so both give the same images. Raises ValueError
+    for values outside those ranges (float pixels 0..255 included: give them as integers),
+    NaN or infinite values, and TypeError for arrays that are not numbers."""
     images = np.asarray(images)
-    return (images.astype(np.float32) / np.float32(255.0) * np.float32(0.8) + np.float32(0.1)).astype(
-        np.float32
-    )
+    kind = images.dtype.kind
+    if kind not in "iuf":
+        raise TypeError(f"pixels must be integers 0..255 or floats 0..1, got dtype "
+                        f"{images.dtype}")
+    if kind == "f":
+        require_finite(images, "the pixels")
+    if images.size:
+        low, high = images.min(), images.max()
+        top = 1 if kind == "f" else 255
+        if low < 0 or high > top:
+            hint = (" (0..255 pixels as floats: convert them to integers first, e.g. "
+                    "np.rint(images).astype(np.uint8))" if kind == "f" else "")
+            raise ValueError(f"{images.dtype} pixels must lie in 0..{top}, got values from "
+                             f"{low:g} to {high:g}{hint}")
+    intensity = images.astype(np.float32)
+    if kind != "f":
+        intensity /= np.float32(255.0)
+    return (intensity * np.float32(0.8) + np.float32(0.1)).astype(np.float32)

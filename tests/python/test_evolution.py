@@ -294,7 +294,8 @@ def test_mutated_agents_share_indices_but_not_values(net, images):
 
 
 def test_no_mutations_keeps_everything(net, images):
-    evo = evoae.Evolution(net, images, population=4, mutations=0, seed=0)
+    with pytest.warns(UserWarning, match="nothing can change"):
+        evo = evoae.Evolution(net, images, population=4, mutations=0, seed=0)
     best = evo.best_genome.copy()
     evo.run(generations=5)
     pop = evo.population
@@ -306,7 +307,8 @@ def test_no_mutations_keeps_everything(net, images):
 
 
 def test_population_of_one(net, images):
-    evo = evoae.Evolution(net, images, population=1, mutations=10, seed=0)
+    with pytest.warns(UserWarning, match="nothing can change"):
+        evo = evoae.Evolution(net, images, population=1, mutations=10, seed=0)
     first = evo.best_error
     evo.run(generations=3)
     assert list(evo.history) == [first] * 4

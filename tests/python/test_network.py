@@ -143,7 +143,7 @@ def test_forward_wrong_genome_shape(net):
 
 def test_forward_wrong_image_shape(net):
     genome = np.zeros(1397, np.float32)
-    for images in [np.zeros((28, 28), np.float32), np.zeros((2, 27, 28), np.float32),
+    for images in [np.zeros((2, 27, 28), np.float32),  # one image (28, 28) is taken
                    np.zeros((0, 28, 28), np.float32), np.zeros((1, 28, 28, 1), np.float32)]:
         message = check_refused(lambda: net.forward(genome, images), re.escape("(S, 28, 28)"))
         assert str(images.shape) in message  # and it says what it got

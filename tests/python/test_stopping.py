@@ -17,7 +17,8 @@ PIXELS = 28 * 28
 
 
 def test_patience_without_any_change(net, images):
-    evo = evoae.Evolution(net, images, population=4, mutations=0)  # nothing can improve
+    with pytest.warns(UserWarning, match="nothing can change"):
+        evo = evoae.Evolution(net, images, population=4, mutations=0)
     final = evo.run(patience=5, generations=1000)
     assert evo.generation == 5 and final.generation == 5
     assert evo.stop_reason == "patience"
@@ -79,7 +80,8 @@ def test_cli_patience(tmp_path, record):
     settings = json.loads((tmp_path / "settings.json").read_text())
     assert settings["stop_reason"] == "patience" and settings["generations_done"] == 5
     assert settings["stop"]["patience"] == 5
-    assert evoae.Evolution.load(tmp_path / "checkpoint.npz").generation == 5
+    with pytest.warns(UserWarning, match="nothing can change"):  # mutations 0
+        assert evoae.Evolution.load(tmp_path / "checkpoint.npz").generation == 5
 
 
 def start_run(tmp_path, *extra, progress=False):

@@ -3,12 +3,14 @@ argparse prints as a one-line error that names the option, the value and the all
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 from pathlib import Path
 from typing import Callable, Optional
 
-__all__ = ["int_at_least", "number_at_least", "positive_float", "writable_folder", "LARGEST"]
+__all__ = ["int_at_least", "number_at_least", "positive_float", "probe_writable",
+           "writable_folder", "LARGEST"]
 
 LARGEST = 2**62  # the most generations (or of any count) a loop goes to
 
@@ -55,9 +57,11 @@ def positive_float(text: str) -> float:
     return value
 
 
-def writable_folder(folder: Path, option: str = "--out") -> None:
+def probe_writable(folder: Path, option: str = "--out") -> bool:
     """Creates `folder` if missing and writes and removes a probe file in it, so that a folder
-    the results cannot go to is refused before any work, not after it (ValueError)."""
+    the results cannot go to is refused before any work, not after it (ValueError). Returns
+    whether it created the folder."""
+    created = not folder.exists()
     probe = folder / f".evoae-probe-{os.getpid()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -66,3 +70,17 @@ def writable_folder(folder: Path, option: str = "--out") -> None:
     except OSError as e:
         reason = e.strerror or str(e)
         raise ValueError(f"{option} {folder}: cannot write there ({reason})") from None
+    return created
+
+
+@contextlib.contextmanager
+def writable_folder(folder: Path, option: str = "--out"):
+    """probe_writable() around a set-up: if the set-up fails, a folder the probe created is
+    removed again, so that a refused run leaves nothing behind."""
+    created = probe_writable(folder, option)
+    try:
+        yield folder
+    except BaseException:
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
+        raise

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..evo.settings import SETTINGS, bounds
-from .arguments import int_at_least, positive_float, writable_folder
+from .arguments import int_at_least, positive_float, probe_writable
 
 __all__ = ["PRESETS", "parse_setting", "run_one", "compare", "Interrupted", "summarise",
            "format_table", "save_plot", "add_compare_command", "command_compare"]
@@ -264,7 +264,7 @@ def command_compare(args: argparse.Namespace) -> int:
         _check_setting(name, kwargs, args.samples)
     images = data.scale(data.ten_digits()[:args.samples])
     median_image = float(np.abs(images - np.median(images, axis=0)).mean())
-    writable_folder(args.out)
+    probe_writable(args.out)
     started = time.perf_counter()
     try:
         results, interrupted = compare(settings, list(range(args.seeds)), args.seconds,

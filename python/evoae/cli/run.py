@@ -6,6 +6,7 @@ written."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -121,11 +122,11 @@ class ProgressLine:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    writable_folder(args.out)  # before any work: a run whose files cannot be written is lost
-    if args.record is not None:
-        writable_folder(args.record, "--record")
     net = varadi_network()
-    evolution, images, source = start_evolution(args, net)
+    # Before any work: a run whose files cannot be written is lost.
+    with writable_folder(args.out), (writable_folder(args.record, "--record")
+                                     if args.record is not None else contextlib.nullcontext()):
+        evolution, images, source = start_evolution(args, net)
     stop = Stop(args.generations, args.seconds, args.target, args.patience)
     if not stop.bounded:
         stop = Stop(generations=DEFAULT_GENERATIONS)

@@ -8,6 +8,7 @@ import contextlib
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ from .. import data
 from ..evo.evolution import Evolution
 from .setting_options import given_setting_options
 
-__all__ = ["load_images", "start_evolution", "deferred_interrupts", "CHECKPOINT_NAME"]
+__all__ = ["load_images", "scaled_images", "start_evolution", "deferred_interrupts",
+           "CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -33,22 +35,44 @@ def load_images(args: argparse.Namespace) -> np.ndarray:
     else:
         images = data.load_idx(args.data)
         if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise ValueError(f"{args.data}: expected 28x28 images, the file holds an array "
-                             f"of shape {images.shape}")
+            raise ValueError(f"{args.data}: expected 28x28 images (N, 28, 28), the file holds "
+                             f"an array of shape {images.shape}")
         samples = len(images) if args.samples is None else args.samples
         if samples > len(images):
             raise ValueError(f"--samples {samples}: {args.data} has {len(images)} images")
     return images[:samples]
 
 
+def scaled_images(args: argparse.Namespace) -> np.ndarray:
+    """load_images scaled to [0.1, 0.9] (evoae.data.scale: integer pixels 0..255, float
+    pixels 0..1); a file whose pixels fit neither is refused with its name."""
+    images = load_images(args)
+    try:
+        return data.scale(images)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{args.data}: {e}") from e
+
+
+def _reported(make):
+    """make(), with its warnings (nothing can change, too many threads) printed as one line
+    each instead of Python's two-line form."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        made = make()
+    for warning in caught:
+        print(f"evoae: warning: {warning.message}", file=sys.stderr)
+    return made
+
+
 def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarray, dict]:
     """A new Evolution from the options, or with --resume the saved one. Returns it, its
     images and what to keep in the checkpoint's extra (data source, seconds so far)."""
     if args.resume is None:
-        images = data.scale(load_images(args))
-        evolution = Evolution(net, images, **given_setting_options(args))
-        source = {"data": str(args.data) if args.data else None, "samples": len(images),
-                  "seconds": 0.0}
+        images = scaled_images(args)
+        evolution = _reported(lambda: Evolution(net, images, **given_setting_options(args)))
+        # Absolute: a resume from another folder must find the data again (large data).
+        source = {"data": str(args.data.resolve()) if args.data else None,
+                  "samples": len(images), "seconds": 0.0}
         return evolution, images, source
 
     from ..io.checkpoint import read_checkpoint
@@ -60,7 +84,7 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
                          f"{', '.join(given)}")
     images = None
     if args.data is not None or args.samples is not None:
-        images = data.scale(load_images(args))
+        images = scaled_images(args)
     try:
         saved = read_checkpoint(args.resume, images=images, network=net)
     except ValueError as e:
@@ -68,13 +92,13 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
         if images is not None or source.get("data") is None or "fingerprint" not in str(e):
             raise
         # Large data: the checkpoint keeps a fingerprint; read the images where they came from.
-        images = data.scale(load_images(argparse.Namespace(data=Path(source["data"]),
-                                                           samples=source["samples"])))
+        images = scaled_images(argparse.Namespace(data=Path(source["data"]),
+                                                  samples=source["samples"]))
         saved = read_checkpoint(args.resume, images=images, network=net)
     source = dict(saved.extra.get("cli", {}))
     source.setdefault("seconds", 0.0)
-    evolution = Evolution.restore(saved.network, saved.images, saved.settings, saved.state,
-                                  args.threads)
+    evolution = _reported(lambda: Evolution.restore(saved.network, saved.images,
+                                                    saved.settings, saved.state, args.threads))
     return evolution, evolution.images, source
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import __version__, data
 from ..evo.settings import SETTINGS, bounds
-from .arguments import int_at_least, positive_float, writable_folder
+from .arguments import int_at_least, positive_float, probe_writable
 from ..systems.tied import (RECIPE, TiedSettings, classification_test, save_model, settings_dict,
                    split_indices, train_layerwise)
 
@@ -195,7 +195,7 @@ def command_tied(args: argparse.Namespace) -> int:
     if fit_images > n_train:
         raise ValueError(f"--fit-images {fit_images} is more than the {n_train} training images")
     _require_scikit_learn()
-    writable_folder(args.out)
+    probe_writable(args.out)
     images, labels = _load(args)
     train, held_out = split_indices(len(images), n_train, n_held_out, args.seed)
     operators = {"mutation": args.mutation, "crossover": args.crossover,

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .arguments import int_at_least, positive_float
+from .arguments import int_at_least, number_at_least, positive_float
 
 __all__ = ["add_view_commands", "command_view", "command_gif"]
 
@@ -40,7 +40,7 @@ def add_view_commands(commands) -> None:
     gif.add_argument("--out", type=Path, default=None,
                      help="the GIF to write (default: DIR/evolution.gif)%(default).0s")
     gif.add_argument("--fps", type=positive_float, default=8.0, help="frames per second")
-    gif.add_argument("--hold", type=float, default=2.0,
+    gif.add_argument("--hold", type=number_at_least(0), default=2.0,
                      help="seconds the last frame stays before the loop restarts")
     gif.add_argument("--max-frames", type=int_at_least(1), default=300,
                      help="keep at most this many frames, evenly spaced")

@@ -10,6 +10,7 @@ conditions. The settings (operators, fitness, mini-batches) are chosen by name f
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
@@ -17,7 +18,8 @@ import numpy as np
 
 from .. import _core
 from ..io.checkpoint import read_checkpoint, save_checkpoint
-from ..nn.network import Network
+from ..data import require_finite
+from ..nn.network import Network, check_genomes, check_images
 from ..run import Every, Progress, Stop
 from ..run import run as run_loop
 from .settings import DEFAULT_SIGMA, OPERATORS, SETTINGS, given_settings
@@ -70,6 +72,12 @@ class Evolution:
         (mini-batch fitness); evaluate_best_on_all_images() gives the full measure.
     Every keyword is a setting of evoae.evo.settings.SETTINGS (its help says more); values
     are checked by the core, which raises ValueError naming the setting.
+
+    The images are one (H, W) or many (S, H, W), copied; uint8 pixels, NaN or infinite
+    values, and (for reconstruction) targets outside the range of the network's output
+    activation (0..255 pixels for a sigmoid) raise ValueError. A UserWarning says when
+    nothing can change (population 1; no mutations and no crossover) or when threads exceed
+    the machine's cores.
     """
 
     def __init__(
@@ -96,12 +104,18 @@ class Evolution:
                state: Optional[dict]) -> None:
         self.network = network
         # Copies: changing the caller's arrays later must not change what is saved.
-        self.images = _check_images(images).copy()
-        self.targets = None if targets is None else np.array(targets, dtype=np.float32)
-        self.labels = None if labels is None else np.array(labels, dtype=np.int32)
+        self.images = check_images(network, images).copy()
+        self.targets = None if targets is None else _check_targets(targets)
+        self.labels = None if labels is None else _check_labels(labels)
+        if self.targets is not None:
+            _check_reachable(network, self.targets, "the targets")
+        elif self.labels is None:
+            _check_reachable(network, self.images, "the images to reconstruct")
         self.stop_reason: Optional[str] = None  # why the last run() stopped
         self._core = _core.Evolution(network, self.images, settings, targets=self.targets,
                                      labels=self.labels, state=state)
+        for message in _setting_warnings(self._core.settings):
+            warnings.warn(message, UserWarning, stacklevel=3)
 
     @classmethod
     def restore(cls, network: Network, images: np.ndarray, settings: dict, state: dict,
@@ -111,6 +125,8 @@ class Evolution:
         (settings) and the same data; it goes on bit for bit as the one saved."""
         self = cls.__new__(cls)
         settings = given_settings(dict(settings, threads=threads))
+        if "genomes" in state:  # from outside: a NaN weight would give finite nonsense
+            state = dict(state, genomes=check_genomes(state["genomes"], "the state's genomes"))
         self._setup(network, images, settings, targets, labels, state)
         return self
 
@@ -281,10 +297,62 @@ class Evolution:
                         interval, actions, stop_event)
 
 
-def _check_images(images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images[None]
-    if images.dtype == np.uint8:
-        raise ValueError("images are uint8: scale them first with evoae.data.scale(images)")
-    return np.ascontiguousarray(images, dtype=np.float32)
+def _check_targets(targets) -> np.ndarray:
+    targets = np.asarray(targets)
+    if targets.dtype.kind not in "biuf":
+        raise TypeError(f"targets must be an array of numbers, got dtype {targets.dtype}")
+    with np.errstate(over="ignore"):  # beyond float32's range: reported as inf
+        targets = np.array(targets, dtype=np.float32)
+    require_finite(targets, "targets")
+    return targets
+
+
+def _check_labels(labels) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers (class numbers), got dtype {labels.dtype}")
+    if labels.size and labels.max() > np.iinfo(np.int32).max:  # would wrap in int32
+        raise ValueError(f"labels must be class numbers, got {labels.max()}")
+    return np.array(labels, dtype=np.int32)
+
+
+# The values each output activation can reach (closed, as float32 rounds onto the ends).
+_OUTPUT_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, np.inf)}
+
+
+def _check_reachable(network: Network, targets: np.ndarray, what: str) -> None:
+    """Refuse targets outside the range of the network's output activation: they can never be
+    reconstructed, and 0..255 pixels given as floats are the usual cause."""
+    activations = [layer["activation"] for layer in network.layers if layer["activation"]]
+    if not activations or activations[-1] not in _OUTPUT_RANGE:
+        return
+    low, high = _OUTPUT_RANGE[activations[-1]]
+    least, most = float(targets.min()), float(targets.max())
+    if least < low or most > high:
+        raise ValueError(f"{what} range from {least:g} to {most:g}, but the network's output "
+                         f"({activations[-1]}) lies in [{low:g}, {high:g}]: scale 0..255 "
+                         f"pixels with evoae.data.scale(images)")
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _setting_warnings(settings: dict) -> list:
+    """Warnings for settings under which nothing can change, or that only slow the run."""
+    messages = []
+    if settings["population"] == 1:
+        messages.append("population 1: there are no children, so nothing can change: the "
+                        "run keeps its first random genome")
+    elif (settings["mutations"] == 0 and not settings.get("mutations_end")
+          and settings["mutation"] != "gaussian-all" and settings["crossover"] == "none"):
+        messages.append("mutations 0 and no crossover: every child is a copy of its parent, "
+                        "so nothing can change")
+    threads, cores = settings.get("threads"), _cores()
+    if threads is not None and threads > cores:
+        messages.append(f"threads {threads} is more than the {cores} cores this process may "
+                        f"use: the run gets slower and uses more memory, not faster")
+    return messages

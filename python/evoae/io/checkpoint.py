@@ -19,7 +19,9 @@ from typing import Optional
 
 import numpy as np
 
-from ..nn.network import Network, network_from_spec, network_spec
+from .. import _core
+from ..data import require_finite
+from ..nn.network import Network, check_images, network_from_spec, network_spec
 from .archive import read_archive, write_archive
 
 __all__ = ["CheckpointData", "save_checkpoint", "read_checkpoint", "images_fingerprint",
@@ -30,6 +32,11 @@ STORE_IMAGES_MAX_BYTES = 4 << 20  # 4 MiB: about 1300 images of 28x28 float32
 _ARRAYS = ("genomes", "errors", "sigmas", "history")  # of the state
 _SCALARS = ("generation", "sigma", "evaluations")  # of the state, kept in meta
 _DATA = ("targets", "labels")  # arrays of the objective besides the images
+_META = ("network", "settings", *_SCALARS, "images_shape", "images_sha256", "images_stored",
+         "extra")
+# Every setting but threads (not part of a run's state) is saved resolved; one missing would
+# silently become its default and continue another run.
+_SETTINGS = tuple(spec["name"] for spec in _core.setting_specs() if spec["name"] != "threads")
 
 
 @dataclass
@@ -86,6 +93,12 @@ def read_checkpoint(path: str | os.PathLike, images: Optional[np.ndarray] = None
     Raises ValueError, naming the file and the problem (see read_archive), for other
     networks or images too."""
     meta, arrays = read_archive(path, KIND)
+    missing = [f"{key!r}" for key in _META if key not in meta]
+    missing += [f"array {key!r}" for key in _ARRAYS if key not in arrays]
+    if not missing and isinstance(meta["settings"], dict):
+        missing += [f"setting {key!r}" for key in _SETTINGS if key not in meta["settings"]]
+    if missing:
+        raise ValueError(f"{path}: damaged checkpoint: no {', '.join(missing)}")
     try:
         saved_spec = meta["network"]
         saved_net = network_from_spec(saved_spec)
@@ -93,19 +106,21 @@ def read_checkpoint(path: str | os.PathLike, images: Optional[np.ndarray] = None
         state = {key: arrays[key] for key in _ARRAYS}
         state.update({key: meta[key] for key in _SCALARS})
         settings, extra, stored = meta["settings"], meta["extra"], bool(meta["images_stored"])
+        if not isinstance(settings, dict) or not isinstance(extra, dict):
+            raise ValueError("settings and extra must be JSON objects")
+        if stored and "images" not in arrays:
+            raise ValueError("it says it stores its images but holds none")
         saved_images = arrays["images"] if stored else None
-    except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"{path}: damaged checkpoint ({type(e).__name__}: {e})") from e
+        require_finite(state["genomes"], "its genomes")
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{path}: damaged checkpoint ({e})") from e
     if network is not None and network_spec(network) != saved_spec:
         raise ValueError(f"{path}: the checkpoint is for a different network: it holds "
                          f"{saved_spec}, expected {network_spec(network)}")
     net = network if network is not None else saved_net
 
     if images is not None:
-        images = np.asarray(images)
-        if images.dtype == np.uint8:  # the checkpoint's are scaled float32
-            raise ValueError("images are uint8: scale them first with evoae.data.scale(images)")
-        images = np.ascontiguousarray(images, dtype=np.float32)
+        images = check_images(net, images)
         if images.shape != expected_shape or images_fingerprint(images) != meta["images_sha256"]:
             raise ValueError(f"{path}: the images differ from the checkpoint's "
                              f"({images.shape[0]} given, {expected_shape[0]} saved, "
