@@ -329,7 +329,7 @@ def test_item15_negative_threads_refused_with_the_cli_rule(net, images, tmp_path
         evoae.Evolution(net, images, threads=-1)
     with pytest.raises(SystemExit):
         main(["run", "--threads", "-1", "--out", str(tmp_path)])
-    assert "--threads: must be >= 1, got -1" in capsys.readouterr().err
+    assert "--threads: must be an integer from 1 to 1024, got '-1'" in capsys.readouterr().err
 
 
 # -- 16: evoae view on a damaged result -------------------------------------------------------------
