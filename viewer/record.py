@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from evoae.io.atomic import atomic_file
+
 __all__ = ["save_png", "frame_path", "frame_files", "frames_to_gif"]
 
 FRAME_PATTERN = "frame-*.png"
@@ -17,7 +19,8 @@ def save_png(path: str | os.PathLike, frame: np.ndarray) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8), "RGB").save(path)
+    with atomic_file(path) as f:
+        Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8), "RGB").save(f, "PNG")
     return path
 
 
@@ -52,6 +55,7 @@ def frames_to_gif(folder: str | os.PathLike, out: str | os.PathLike | None = Non
     images = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     step = int(round(1000 / fps))
     durations = [step] * (len(images) - 1) + [max(step, int(hold_last * 1000))]
-    images[0].save(out, save_all=True, append_images=images[1:], duration=durations, loop=0,
-                   optimize=False, disposal=1)
+    with atomic_file(out) as f:
+        images[0].save(f, "GIF", save_all=True, append_images=images[1:], duration=durations,
+                       loop=0, optimize=False, disposal=1)
     return out

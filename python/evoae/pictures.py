@@ -10,7 +10,9 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["stretch", "save_reconstructions", "save_error_curve"]
+from .io.atomic import atomic_file  # noqa: E402
+
+__all__ = ["stretch", "save_reconstructions", "save_error_curve", "save_figure", "plt"]
 
 
 def stretch(image: np.ndarray) -> np.ndarray:
@@ -34,8 +36,7 @@ def save_reconstructions(path: str | os.PathLike, targets: np.ndarray, outputs: 
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def save_error_curve(path: str | os.PathLike, mae_history: np.ndarray,
@@ -56,5 +57,14 @@ def save_error_curve(path: str | os.PathLike, mae_history: np.ndarray,
     ax.grid(True, which="both", lw=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
+
+
+def save_figure(fig, path: str | os.PathLike) -> None:
+    """Write `fig` as a PNG to `path` atomically (a kill while writing keeps the old file)
+    and close it."""
+    try:
+        with atomic_file(path) as f:
+            fig.savefig(f, format="png", dpi=100)
+    finally:
+        plt.close(fig)

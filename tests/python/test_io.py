@@ -288,3 +288,30 @@ def test_io_does_not_import_evo():
                 continue
             for name in names:
                 assert not name.startswith(("..evo", "evoae.evo")), f"{source.name}: {name}"
+
+
+def test_every_output_file_is_written_atomically(tmp_path, monkeypatch):
+    """A failure while writing any output (a PNG, a JSON, a GIF) keeps the previous file and
+    leaves no temporary: each goes through io.atomic."""
+    from evoae import pictures
+    from evoae.io import atomic
+    from evoae.viewer import record
+
+    png, text = tmp_path / "curve.png", tmp_path / "settings.json"
+    pictures.save_error_curve(png, np.array([0.2, 0.1]))
+    atomic.write_text_atomically(text, "old")
+    before = png.read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(atomic.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        pictures.save_error_curve(png, np.array([0.3, 0.05]))
+    with pytest.raises(OSError, match="disk full"):
+        atomic.write_text_atomically(text, "new")
+    with pytest.raises(OSError, match="disk full"):
+        record.save_png(tmp_path / "frame.png", np.zeros((4, 4, 3), np.uint8))
+    assert png.read_bytes() == before and text.read_text() == "old"
+    assert not (tmp_path / "frame.png").exists()
+    assert not list(tmp_path.glob(".*.tmp"))

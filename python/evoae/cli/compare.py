@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..evo.settings import SETTINGS, bounds
+from ..io.atomic import write_text_atomically
 from .arguments import int_at_least, positive_float, probe_writable
 
 __all__ = ["PRESETS", "parse_setting", "run_one", "compare", "Interrupted", "summarise",
@@ -190,7 +191,7 @@ def format_table(table: list[dict], seconds: float, median_image: float) -> str:
 
 def save_plot(path: Path, results: list[dict], median_image: float, seconds: float) -> None:
     """Best MAE against seconds, one line per run, one colour per setting."""
-    from ..pictures import plt  # matplotlib with the Agg backend
+    from ..pictures import plt, save_figure  # matplotlib with the Agg backend
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     colours: dict[str, str] = {}
@@ -213,8 +214,7 @@ def save_plot(path: Path, results: list[dict], median_image: float, seconds: flo
     ax.grid(True, which="both", lw=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def add_compare_command(commands) -> None:
@@ -277,7 +277,7 @@ def command_compare(args: argparse.Namespace) -> int:
     table = summarise(results)
     print(format_table(table, args.seconds, median_image))
     save_plot(args.out / "compare.png", results, median_image, args.seconds)
-    (args.out / "compare.json").write_text(json.dumps(
+    write_text_atomically(args.out / "compare.json", json.dumps(
         {"seconds": args.seconds, "seeds": args.seeds, "threads": args.threads,
          "jobs": args.jobs, "samples": args.samples, "median_image_mae": median_image,
          "backprop_mae": BACKPROP_MAE, "table": table, "runs": results,

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..evo.curves import fitness_curve
+from ..io.atomic import write_text_atomically
 from ..evo.settings import describe
 from ..nn.network import varadi_network
 from ..run import Every, Interrupt, Progress, Stop, stop_on_signals
@@ -219,5 +220,5 @@ def write_results(args, evolution, images, source: dict, stop: Stop, final: Prog
     save_reconstructions(args.out / "reconstructions.png", shown,
                          evolution.network.forward(evolution.best_genome, shown),
                          title=f"generation {evolution.generation}, MAE {best_mae:.4f}")
-    (args.out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n")
+    write_text_atomically(args.out / "settings.json", json.dumps(settings, indent=2) + "\n")
     return settings

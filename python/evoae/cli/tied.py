@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import __version__, data
 from ..evo.settings import SETTINGS, bounds
+from ..io.atomic import write_text_atomically
 from .arguments import int_at_least, positive_float, probe_writable
 from ..systems.tied import (RECIPE, TiedSettings, classification_test, save_model, settings_dict,
                    split_indices, train_layerwise)
@@ -161,7 +162,7 @@ def _load(args) -> tuple:
 
 
 def _save_pictures(path: Path, targets, outputs, pca, title: str) -> None:
-    from ..pictures import plt  # matplotlib with the Agg backend
+    from ..pictures import plt, save_figure  # matplotlib with the Agg backend
 
     rows = (("target", targets), ("evolved", outputs), ("PCA", pca))
     n = len(targets)
@@ -176,8 +177,7 @@ def _save_pictures(path: Path, targets, outputs, pca, title: str) -> None:
         axes[r][0].set_ylabel(label)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def command_tied(args: argparse.Namespace) -> int:
@@ -262,7 +262,7 @@ def command_tied(args: argparse.Namespace) -> int:
                   "the scaled pixel units [0.1, 0.9]; pca_rmse: PCA with code_size "
                   "components; mean_image_rmse: predicting the training images' mean"),
     }
-    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_text_atomically(args.out / "report.json", json.dumps(report, indent=2) + "\n")
     save_model(args.out / "tied-model.npz", model, report["settings"])
     show = held_out[:10]
     _save_pictures(args.out / "reconstructions.png", images[show], recon[:10],

@@ -7,11 +7,11 @@ An archive is an .npz (a zip of .npy arrays; no pickle) holding
   checksum  the SHA-256 over the meta text and every array (name, dtype, shape, bytes),
             so a file damaged inside a well-formed zip is caught
   ...       the kind's named arrays.
-It is written atomically: to a temporary file in the same folder, flushed and fsynced, then
-renamed over the target (os.replace) and the folder fsynced, so a crash or a Ctrl-C while
-writing leaves the previous file whole and no temporary behind. A writer killed outright
-(kill -9, power loss) leaves its temporary, .NAME.PID.RANDOM.tmp; the next successful write
-of the same file removes those whose writer is gone or that are over a minute old.
+It is written atomically (io/atomic.py): to a temporary file in the same folder, flushed and
+fsynced, then renamed over the target, so a crash or a Ctrl-C while writing leaves the previous
+file whole and no temporary behind. A writer killed outright (kill -9, power loss) leaves its
+temporary, .NAME.PID.RANDOM.tmp; the next successful write of the same file removes those
+whose writer is gone or that are over a minute old.
 read_archive is the one reader: every problem is a ValueError that names the file.
 """
 from __future__ import annotations
@@ -19,9 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
-import time
-from glob import escape as glob_escape
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +26,7 @@ import numpy as np
 from .. import __version__
 from ..data import require_finite
 from ..nn.network import Network, network_from_spec
+from .atomic import atomic_file
 
 __all__ = ["FORMAT", "VERSION", "write_archive", "read_archive", "network_and_genome"]
 
@@ -39,7 +37,6 @@ _RESERVED = ("meta", "checksum")
 _OLD_LAYOUTS = {"result": {"network", "genome", "images", "history", "settings"},
                 "tied model": {"network", "genome", "sizes", "settings"}}
 _OLD_CHECKPOINT_FORMAT = "evoae-checkpoint"
-STALE_SECONDS = 60.0  # a temporary this old is a dead writer's: writes take well under that
 
 
 def _checksum(meta: str, arrays: dict) -> str:
@@ -64,52 +61,8 @@ def write_archive(path: str | os.PathLike, kind: str, meta: dict, arrays: dict) 
     text = json.dumps({"format": FORMAT, "version": VERSION, "kind": kind,
                        "evoae": __version__, "meta": meta}, sort_keys=True)
     checksum = _checksum(text, arrays)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            np.savez_compressed(f, meta=np.array(text), checksum=np.array(checksum), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # also Ctrl-C: never leave the temporary behind
-        tmp.unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:  # folders cannot be opened on some systems (Windows)
-        pass
-    _remove_stale_temporaries(path)
-
-
-def _writer_gone(pid: int) -> bool:
-    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
-        return False
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists, but is another user's
-        return False
-    return False
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """Remove the temporaries of `path` left by killed writers: those whose writer process
-    is gone, or over STALE_SECONDS old (a writer on another machine, a reused pid)."""
-    now = time.time()
-    for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2:].split(".")[0]
-        try:
-            stale = now - tmp.stat().st_mtime > STALE_SECONDS or (
-                pid.isdigit() and _writer_gone(int(pid)))
-            if stale:
-                tmp.unlink()
-        except OSError:  # gone already (its writer finished), or not ours to remove
-            pass
+    with atomic_file(path) as f:
+        np.savez_compressed(f, meta=np.array(text), checksum=np.array(checksum), **arrays)
 
 
 def _article(kind: str) -> str:
