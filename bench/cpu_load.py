@@ -32,3 +32,19 @@ def wait_until_quiet(limit: float, quiet: float = 0.15) -> float:
     while busy > quiet and time.monotonic() < deadline:
         busy = busy_cores()
     return busy
+
+
+def burn(seconds: float) -> None:
+    """One busy competing process: spin one core for `seconds` (the load of the issue's
+    'with one busy process' figures)."""
+    end = time.monotonic() + seconds
+    x = 0
+    while time.monotonic() < end:
+        for _ in range(10000):
+            x += 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    burn(float(sys.argv[1]) if len(sys.argv) > 1 else 3600.0)

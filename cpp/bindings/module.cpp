@@ -1,5 +1,6 @@
 // The evoae._core module: only lists the binding files.
 #include "bindings.h"
+#include "evoae/core/simd.h"
 
 namespace evoae::bindings {
 void bind_network(py::module_& m);
@@ -32,6 +33,25 @@ std::vector<py::ssize_t> output_dims(const Shape& shape) {
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "evoae's C++ core: networks, population evaluation and evolution";
+  m.def(
+      "build_info",
+      [] {
+        py::dict info;
+        info["lanes"] = evoae::kLanes;  // genomes per SIMD vector
+        // fma: sums of dense layers and errors fused too (EVOAE_FMA), which changes results;
+        // hardware_fma: fmadd (convolutions, exp) is one rounding.
+        info["fma"] = evoae::kFmaSums;
+        info["hardware_fma"] = evoae::kHardwareFma;
+#if defined(__AVX512F__)
+        info["isa"] = "avx512";
+#elif defined(__AVX2__)
+        info["isa"] = "avx2";
+#else
+        info["isa"] = "portable";
+#endif
+        return info;
+      },
+      "How this build computes: lanes (8 or 16), fma, hardware_fma, isa");
   evoae::bindings::bind_network(m);
   evoae::bindings::bind_evolution(m);
 }

@@ -65,9 +65,9 @@ std::vector<float> repeat(const std::vector<float>& one, int B) {
 TEST(vector_tanh_and_relu_match_the_c_library) {
   double worst_tanh = 0.0;
   for (int i = -20000; i <= 20000; i += 8) {
-    evoae::v8f x;
+    evoae::vfloat x;
     for (int l = 0; l < L; ++l) x[l] = (i + l) * 0.001f;  // -20 .. 20 in steps of 0.001
-    const evoae::v8f t = evoae::vtanh(x), r = evoae::vrelu(x);
+    const evoae::vfloat t = evoae::vtanh(x), r = evoae::vrelu(x);
     for (int l = 0; l < L; ++l) {
       worst_tanh = std::max(worst_tanh, std::fabs(t[l] - std::tanh(static_cast<double>(x[l]))));
       CHECK(r[l] == (x[l] > 0 ? x[l] : 0.0f));
@@ -76,8 +76,8 @@ TEST(vector_tanh_and_relu_match_the_c_library) {
   std::printf("  max |vtanh - tanh| on [-20, 20] = %.3g\n", worst_tanh);
   CHECK(worst_tanh < 1e-6);
   // Far out and at zero: exact limits, no NaN.
-  const evoae::v8f x = {-1e30f, -100.0f, -0.0f, 0.0f, 1e-30f, 100.0f, 1e30f, 88.0f};
-  const evoae::v8f t = evoae::vtanh(x);
+  const evoae::vfloat x = {-1e30f, -100.0f, -0.0f, 0.0f, 1e-30f, 100.0f, 1e30f, 88.0f};
+  const evoae::vfloat t = evoae::vtanh(x);
   const float want[L] = {-1, -1, 0, 0, 1e-30f, 1, 1, 1};
   for (int l = 0; l < L; ++l) CHECK_NEAR(t[l], want[l], 1e-7);
 }

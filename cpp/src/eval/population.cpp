@@ -12,8 +12,9 @@
 namespace evoae {
 namespace {
 
-// Which pairs an item holds. Full slots (the first P / 8) are 8 genomes on one image and
-// serve S items; each tail slot is one item of up to 8 pairs of the last P % 8 genomes.
+// Which pairs an item holds. Full slots (the first P / kLanes) are kLanes genomes on one
+// image and serve S items; each tail slot is one item of up to kLanes pairs of the last
+// P % kLanes genomes.
 struct Layout {
   std::size_t P, S, full, tail_pairs, tail_slots;
   Layout(std::size_t P, std::size_t S)
@@ -52,7 +53,7 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
   const std::size_t G = net_.num_params(), in_size = net_.input_shape().size();
   const Layout layout(P, S);
   // Slots whose lanes hold the same genomes share one packed copy: one genome on many images
-  // (P = 1) is packed twice at most, not once per 8 images.
+  // (P = 1) is packed twice at most, not once per kLanes images.
   std::vector<std::size_t>& storage = slot_storage_;
   std::vector<long>& to_pack = slots_to_pack_;
   storage.assign(layout.slots(), 0);
@@ -76,7 +77,7 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
         source[lane] = g < P ? genomes + g * G : nullptr;
       }
       float* packed = packed_.data() + k * G * kLanes;
-      for (std::size_t i = 0; i < G; ++i)  // writes in order, reads 8 streams
+      for (std::size_t i = 0; i < G; ++i)  // writes in order, reads kLanes streams
         for (int lane = 0; lane < kLanes; ++lane)
           packed[i * kLanes + lane] = source[lane] ? source[lane][i] : 0.0f;
     }
@@ -120,13 +121,13 @@ void PopulationEvaluator::errors(const float* genomes, std::size_t P, const floa
     // Float partial sums over rows of 32 pixels, added in double (values are at most 1).
     double sum[kLanes] = {};
     for (std::size_t p0 = 0; p0 < out_size; p0 += 32) {
-      v8f chunk{};
+      vfloat chunk{};
       for (std::size_t p = p0; p < std::min(out_size, p0 + 32); ++p) {
-        v8f target = splat(t[0][p]);
+        vfloat target = splat(t[0][p]);
         if (!one_target)
           for (int lane = 1; lane < kLanes; ++lane) target[lane] = t[lane][p];
-        const v8f d = load(y + p * kLanes) - target;
-        chunk += squared ? d * d : vmax(d, -d);
+        const vfloat d = load(y + p * kLanes) - target;
+        chunk = squared ? fmadd(d, d, chunk) : chunk + vmax(d, -d);
       }
       for (int lane = 0; lane < kLanes; ++lane) sum[lane] += chunk[lane];
     }

@@ -1,5 +1,6 @@
-// Fast layer operations over 8 genome lanes: every multiply-add is one 8-wide vector
-// operation, so the loops need no shape-dependent vectorisation.
+// Fast layer operations over kLanes genome lanes: every multiply-add is one kLanes-wide vector
+// operation, so the loops need no shape-dependent vectorisation. Convolution sums use fused
+// multiply-adds (fmadd), dense sums madd (fused in an EVOAE_FMA build): see simd.h.
 #include "evoae/nn/ops.h"
 
 #include <algorithm>
@@ -35,7 +36,7 @@ void in_blocks(int n, F&& f) {
 // act(x), the activation chosen at compile time: kernels take it as a template argument, so
 // the choice costs nothing inside their loops.
 template <Activation A>
-v8f apply(v8f x) {
+vfloat apply(vfloat x) {
   if constexpr (A == Activation::Sigmoid) return vsigmoid(x);
   if constexpr (A == Activation::ReLU) return vrelu(x);
   if constexpr (A == Activation::Tanh) return vtanh(x);
@@ -57,12 +58,12 @@ void with_activation(Activation act, F&& f) {
 // B neighbouring outputs of one conv row at once, sharing each kernel tap's load.
 template <int B, Activation A>
 void conv_outputs(float* out, const float* in_row0, const float* kernel, int W, int kh, int kw) {
-  v8f acc[B] = {};
+  vfloat acc[B] = {};
   for (int a = 0; a < kh; ++a) {
     const float* row = in_row0 + a * W * L;
     for (int b = 0; b < kw; ++b) {
-      const v8f k = load(kernel + (a * kw + b) * L);
-      for (int t = 0; t < B; ++t) acc[t] += load(row + (b + t) * L) * k;
+      const vfloat k = load(kernel + (a * kw + b) * L);
+      for (int t = 0; t < B; ++t) acc[t] = fmadd(load(row + (b + t) * L), k, acc[t]);
     }
   }
   for (int t = 0; t < B; ++t) store(out + t * L, apply<A>(acc[t]));
@@ -84,7 +85,7 @@ struct Phase {
 template <int B, Activation A>
 void phase_outputs(float* out, int out_step, const Phase& ph, int channel0, int u, int a0,
                    int a1, int col0) {
-  v8f acc[B] = {};
+  vfloat acc[B] = {};
   for (int j = 0; j < ph.r; ++j) {
     const float* channel = ph.padded + (channel0 + j) * ph.H * ph.Wp * L;
     const float* kernel = ph.kernels + j * ph.kh * ph.kw * L;
@@ -92,8 +93,8 @@ void phase_outputs(float* out, int out_step, const Phase& ph, int channel0, int 
       const float* row = channel + ((u - a) * ph.Wp + col0) * L;
       const float* krow = kernel + (a * ph.stride + ph.sy) * ph.kw * L;
       for (int b = 0; b < ph.taps_w; ++b) {
-        const v8f k = load(krow + (b * ph.stride + ph.sx) * L);
-        for (int t = 0; t < B; ++t) acc[t] += load(row + (t - b) * L) * k;
+        const vfloat k = load(krow + (b * ph.stride + ph.sx) * L);
+        for (int t = 0; t < B; ++t) acc[t] = fmadd(load(row + (t - b) * L), k, acc[t]);
       }
     }
   }
@@ -101,8 +102,8 @@ void phase_outputs(float* out, int out_step, const Phase& ph, int channel0, int 
 }
 
 // act(scale * x); a scale of 1 is not multiplied (the original layer, bit for bit).
-v8f activate(v8f x, Activation act, float scale) {
-  if (scale != 1.0f) x = mul_unfused(x, splat(scale));
+vfloat activate(vfloat x, Activation act, float scale) {
+  if (scale != 1.0f) x = x * scale;
   switch (act) {
     case Activation::Sigmoid: return apply<Activation::Sigmoid>(x);
     case Activation::ReLU: return apply<Activation::ReLU>(x);
@@ -117,18 +118,18 @@ v8f activate(v8f x, Activation act, float scale) {
 template <int B, int I>
 void dense_rows(float* out, const float* in, const float* weights, const float* bias, int k,
                 int n, int i0, Activation act, float scale) {
-  v8f acc[B][I];
+  vfloat acc[B][I];
   for (int r = 0; r < I; ++r) {
-    const v8f b0 = load(bias + (i0 + r) * L);
+    const vfloat b0 = load(bias + (i0 + r) * L);
     for (int b = 0; b < B; ++b) acc[b][r] = b0;
   }
   const float* w = weights + static_cast<long>(i0) * k * L;
   for (int j = 0; j < k; ++j) {
-    v8f x[B];
+    vfloat x[B];
     for (int b = 0; b < B; ++b) x[b] = load(in + (static_cast<long>(b) * k + j) * L);
     for (int r = 0; r < I; ++r) {
-      const v8f wv = load(w + (static_cast<long>(r) * k + j) * L);
-      for (int b = 0; b < B; ++b) acc[b][r] += mul_unfused(wv, x[b]);
+      const vfloat wv = load(w + (static_cast<long>(r) * k + j) * L);
+      for (int b = 0; b < B; ++b) acc[b][r] = madd(wv, x[b], acc[b][r]);
     }
   }
   for (int b = 0; b < B; ++b)
@@ -142,7 +143,7 @@ void dense_rows(float* out, const float* in, const float* weights, const float* 
 template <int B, int R, int J>
 void dense_transposed_tile(float* out, const float* in, const float* weights, int n, int k,
                            int i0, int j0) {
-  v8f x[B][R], acc[B][J];
+  vfloat x[B][R], acc[B][J];
   for (int b = 0; b < B; ++b)
     for (int r = 0; r < R; ++r) x[b][r] = load(in + (static_cast<long>(b) * n + i0 + r) * L);
   for (int b = 0; b < B; ++b)
@@ -150,8 +151,8 @@ void dense_transposed_tile(float* out, const float* in, const float* weights, in
   for (int r = 0; r < R; ++r) {
     const float* w = weights + (static_cast<long>(i0 + r) * k + j0) * L;
     for (int c = 0; c < J; ++c) {
-      const v8f wv = load(w + c * L);
-      for (int b = 0; b < B; ++b) acc[b][c] += mul_unfused(wv, x[b][r]);
+      const vfloat wv = load(w + c * L);
+      for (int b = 0; b < B; ++b) acc[b][c] = madd(wv, x[b][r], acc[b][c]);
     }
   }
   for (int b = 0; b < B; ++b)
@@ -309,7 +310,7 @@ void unpool_forward(float* out, const float* in, int C, int H, int W) {
     for (int y = 0; y < H; ++y) {
       float* top = out + (c * 2 * H + 2 * y) * OW * L;
       for (int x = 0; x < W; ++x) {
-        const v8f v = load(in + ((c * H + y) * W + x) * L);
+        const vfloat v = load(in + ((c * H + y) * W + x) * L);
         store(top + 2 * x * L, v);
         store(top + (2 * x + 1) * L, v);
       }
@@ -351,7 +352,7 @@ void unpool_conv_transpose_forward(float* out, const float* in, const float* ker
   for (int j = 0; j < r; ++j)
     for (int a = 0; a < KH; ++a)
       for (int b = 0; b < KW; ++b) {
-        v8f sum{};
+        vfloat sum{};
         for (int da = 0; da < 2; ++da)
           for (int db = 0; db < 2; ++db) {
             const int ka = a - da, kb = b - db;

@@ -1,9 +1,10 @@
-// Evaluation of many genomes on many images, parallel with OpenMP. Work items are kLanes
-// (genome, image) pairs run side by side in SIMD lanes: first blocks of 8 genomes on one
-// image each, then the pairs of the last P % 8 genomes packed 8 to an item, so only the
-// very last item can have empty lanes (population 19 on 10 images: 192 lanes for 190 pairs,
-// not 240). Each item is computed by one thread in a fixed order, and per-genome sums are
-// taken in image order afterwards, so results do not depend on the thread count.
+// Evaluation of many genomes on many images, parallel with OpenMP. Work items are kLanes (genome,
+// image) pairs run side by side in SIMD lanes (8 or 16, simd.h): first blocks of kLanes genomes on
+// one image each, then the pairs of the last P % kLanes genomes packed kLanes to an item, so only
+// the very last item can have empty lanes (population 19 on 10 images: 192 lanes for 190 pairs at
+// either width, not 240 or 320). Each item is computed by one thread in a fixed order, and
+// per-genome sums are taken in image order afterwards, so results do not depend on the thread
+// count.
 #pragma once
 
 #include <cstddef>

@@ -86,7 +86,7 @@ class Network {
   void forward_images(const float* genome, const float* images, std::size_t S, float* out,
                       int threads = 0) const;
   // Images per forward_batch call that pay: 4 when dense and tied layers do most of the
-  // multiply-adds (each load of their weights, 8 genomes wide, then serves 4 images), 1 when
+  // multiply-adds (each load of their weights, kLanes genomes wide, then serves 4 images), 1 when
   // they do not.
   int preferred_batch() const;
 

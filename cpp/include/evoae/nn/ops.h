@@ -1,7 +1,7 @@
-// The fast layer operations, as free functions op_forward(out, in, params, dims...).
-// They run kLanes (8) genomes at once: every buffer is laid out channel-major, then
-// row-major, then lane: index = ((c*H + row)*W + col)*kLanes + lane, and every parameter
-// array holds each parameter for the 8 genomes side by side. reference_ops.h holds the plain
+// The fast layer operations, as free functions op_forward(out, in, params, dims...). They run
+// kLanes (8 or 16, see simd.h) genomes at once: every buffer is laid out channel-major, then
+// row-major, then lane: index = ((c*H + row)*W + col)*kLanes + lane, and every parameter array
+// holds each parameter for the kLanes genomes side by side. reference_ops.h holds the plain
 // one-genome twins these are tested against.
 #pragma once
 
@@ -27,11 +27,11 @@ void maxpool_forward(float* out, const float* in, int C, int H, int W);
 void dense_sigmoid_forward(float* out, const float* in, const float* weights,
                            const float* bias, int k, int n);
 
-// Fully connected + activation over a batch of B images that share the genomes (weights are
-// read once per batch, not once per image): out[b][i] = act(scale * (sum_j weights[i][j] *
-// in[b][j] + bias[i])). Each output sums bias first, then each rounded product (never fused,
-// see mul_unfused in simd.h), j = 0, 1, ... in order: every image's result is the same for
-// any B, and with sigmoid and scale 1 (not multiplied) this is dense_sigmoid_forward.
+// Fully connected + activation over a batch of B images that share the genomes (weights are read
+// once per batch, not once per image): out[b][i] = act(scale * (sum_j weights[i][j] * in[b][j] +
+// bias[i])). Each output sums bias first, then each product (madd in simd.h: rounded on its own, or
+// fused in an EVOAE_FMA build), j = 0, 1, ... in order: every image's result is the same for any B,
+// and with sigmoid and scale 1 (not multiplied) this is dense_sigmoid_forward.
 // out: (B, n, L); in: (B, k, L); weights: (n, k, L); bias: (n, L)
 void dense_forward(float* out, const float* in, const float* weights, const float* bias,
                    int k, int n, Activation act, int B = 1, float scale = 1.0f);
