@@ -219,6 +219,12 @@ void bind_evolution(py::module_& m) {
       .def_property_readonly("history", [](const Evolution& e) { return array_of(e.history()); })
       .def_property_readonly("sigmas", [](const Evolution& e) { return array_of(e.sigmas()); })
       .def_property_readonly("sigma", &Evolution::sigma)
+      .def_property_readonly("mean", [](const Evolution& e) -> py::object {
+        if (e.mean().empty()) return py::none();
+        py::array_t<float> out(static_cast<py::ssize_t>(e.mean().size()));
+        std::copy(e.mean().begin(), e.mean().end(), out.mutable_data());
+        return out;
+      })
       .def_property_readonly("improved_at", &Evolution::improved_at)
       .def_property_readonly("batch", [](const Evolution& e) {
         std::vector<long> b(e.batch().begin(), e.batch().end());

@@ -138,3 +138,19 @@ def test_cli_runs_a_strategy(tmp_path):
 def test_compare_has_a_preset_for_every_strategy():
     for strategy in STRATEGIES:
         assert PRESETS[strategy]["strategy"] == strategy
+
+
+def test_the_mean_and_the_viewer_with_a_strategy(tmp_path):
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # as test_viewer.py: no display needed
+    os.environ.setdefault("SDL_RENDER_DRIVER", "software")
+    from evoae import viewer
+
+    images = evoae.data.scale(evoae.data.ten_digits())
+    evo = evoae.Evolution(evoae.varadi_network(), images, population=6, seed=2,
+                          strategy="sep-cma-es")
+    assert evo.mean.shape == (evo.network.num_params,) and evo.mean.dtype == np.float32
+    progress = viewer.watch(evo, generations=20, window=False, record=tmp_path,
+                            record_every=10)
+    assert progress.generation == 20
+    assert len(viewer.frame_files(tmp_path)) == 3
+    assert evoae.Evolution(evoae.varadi_network(), images, population=4).mean is None

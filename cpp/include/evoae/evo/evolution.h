@@ -97,6 +97,8 @@ class Evolution {
   const std::vector<double>& history() const { return history_; }  // best fitness per generation
   const std::vector<double>& sigmas() const { return strategy_->sigmas(); }
   double sigma() const { return strategy_->sigma(); }  // the 1/5 rule's or an ES's sigma
+  // An evolution strategy's mean (num_params), not measured; empty for the GA.
+  const std::vector<double>& mean() const { return strategy_->mean(); }
   long improved_at() const { return improved_at_; }  // generation of the lowest best fitness
   std::size_t num_images() const { return objective_->num_samples(); }
   std::size_t images_per_generation() const { return objective_->samples_per_generation(); }

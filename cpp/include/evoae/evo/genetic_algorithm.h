@@ -45,6 +45,7 @@ class GeneticAlgorithm : public Strategy {
   const std::vector<double>& sigmas() const override { return sigmas_; }
   double sigma() const override { return sigma_; }
   StrategyState state() const override;
+  const std::vector<double>& mean() const override { return no_mean_; }
 
  private:
   std::size_t mutation_count() const;
@@ -63,6 +64,7 @@ class GeneticAlgorithm : public Strategy {
   std::vector<float> next_genomes_;  // scratch of ask()
   std::vector<double> next_sigmas_, parent_fitness_;
   std::vector<std::size_t> mutation_indices_;
+  const std::vector<double> no_mean_;
 };
 
 }  // namespace evoae

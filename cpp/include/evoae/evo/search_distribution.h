@@ -30,8 +30,7 @@ class SearchDistribution : public Strategy {
   const std::vector<double>& sigmas() const override { return sigmas_; }
   double sigma() const override { return sigma_; }
   StrategyState state() const override;
-
-  const std::vector<double>& mean() const { return mean_; }
+  const std::vector<double>& mean() const override { return mean_; }
 
  protected:
   // antithetic: agents 2k and 2k+1 draw z and -z from stream k (the population must be even).

@@ -59,6 +59,8 @@ class Strategy {
   virtual const std::vector<double>& sigmas() const = 0;  // (population)
   virtual double sigma() const = 0;
   virtual StrategyState state() const = 0;
+  // An evolution strategy's distribution mean (num_params); empty for the GA.
+  virtual const std::vector<double>& mean() const = 0;
 
   const float* genome(std::size_t agent) const { return genomes() + agent * num_params(); }
 };
