@@ -15,7 +15,8 @@ using namespace evoae;
 namespace {
 
 const StrategyKind kStrategies[] = {StrategyKind::CmaEs, StrategyKind::SepCmaEs,
-                                    StrategyKind::Snes, StrategyKind::OpenAiEs};
+                                    StrategyKind::Snes, StrategyKind::OpenAiEs,
+                                    StrategyKind::LmMaEs};
 
 EvolutionSettings es_settings(StrategyKind kind, int population, double sigma,
                               std::uint64_t seed = 1, int threads = 1) {
@@ -121,9 +122,36 @@ TEST(progress_on_harder_functions) {
                   best, (unsigned long long)used);
       CHECK(best < start / 3);
       if (f != TestFunction::Rastrigin && kind == StrategyKind::CmaEs) CHECK(best <= 1e-8);
-      if (f == TestFunction::Ellipsoid && !openai) CHECK(best <= 1e-8);
+      // LM-MA-ES's learning rates are made for n > 2 P (its own test is below).
+      if (f == TestFunction::Ellipsoid && !openai && kind != StrategyKind::LmMaEs)
+        CHECK(best <= 1e-8);
     }
   }
+}
+
+// LM-MA-ES where it is meant to run (n > 2 P): 100-D, population 4 + 3 ln 100 = 17, sigma 1,
+// beside sep-CMA-ES and CMA-ES (seed 1). Measured: sphere lm-ma-es 8,823, sep-cma-es 9,775,
+// cma-es 10,693; pypop7 0.0.82's LMMAES, same settings: 9,148. Ellipsoid: sep-cma-es 29,376,
+// cma-es 392,870; LM-MA-ES's few directions learn its 100 scales slowly: f 0.83 after 400,000
+// evaluations (pypop7's: 1.8), so only its progress is checked.
+TEST(lm_ma_es_in_100d) {
+  const StrategyKind kinds[] = {StrategyKind::LmMaEs, StrategyKind::SepCmaEs,
+                                StrategyKind::CmaEs};
+  std::uint64_t used[3];
+  for (int k = 0; k < 3; ++k) {
+    Evolution evo(TestFunction::Sphere, 100, es_settings(kinds[k], 17, 1.0));
+    used[k] = evaluations_to(evo, 1e-8, 100000);
+    std::printf("  %s: sphere 100-D to 1e-8 in %llu evaluations\n", name(kinds[k]),
+                (unsigned long long)used[k]);
+    CHECK(evo.best_error() <= 1e-8);
+  }
+  CHECK(used[0] <= 2 * used[1]);
+  Evolution evo(TestFunction::Ellipsoid, 100, es_settings(StrategyKind::LmMaEs, 17, 1.0));
+  const double start = evo.best_error();
+  evo.advance(3000, 1e9, -1);
+  std::printf("  lm-ma-es: ellipsoid 100-D from %.3g to %.3g in %llu evaluations\n", start,
+              evo.best_error(), (unsigned long long)evo.evaluations());
+  CHECK(evo.best_error() < start / 1000);
 }
 
 TEST(same_run_on_any_thread_count) {

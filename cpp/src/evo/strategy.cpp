@@ -5,6 +5,7 @@
 
 #include "evoae/evo/cma_es.h"
 #include "evoae/evo/genetic_algorithm.h"
+#include "evoae/evo/lm_ma_es.h"
 #include "evoae/evo/openai_es.h"
 #include "evoae/evo/sep_cma_es.h"
 #include "evoae/evo/settings.h"
@@ -13,7 +14,7 @@
 namespace evoae {
 namespace {
 
-const char* const kNames[] = {"ga", "cma-es", "sep-cma-es", "snes", "openai-es"};
+const char* const kNames[] = {"ga", "cma-es", "sep-cma-es", "snes", "openai-es", "lm-ma-es"};
 
 template <class S>
 std::unique_ptr<Strategy> make(const EvolutionSettings& s, std::size_t n, int threads,
@@ -47,6 +48,7 @@ std::unique_ptr<Strategy> make_strategy(const Network& net, const EvolutionSetti
     case StrategyKind::SepCmaEs: return make<SepCmaEs>(s, n, threads, state);
     case StrategyKind::Snes: return make<Snes>(s, n, threads, state);
     case StrategyKind::OpenAiEs: return make<OpenAiEs>(s, n, threads, state);
+    case StrategyKind::LmMaEs: return make<LmMaEs>(s, n, threads, state);
   }
   throw std::invalid_argument("unknown strategy");
 }

@@ -58,6 +58,8 @@ PRESETS: dict[str, dict] = {
     "snes": dict(population=20, strategy="snes"),
     # Salimans et al. 2017: antithetic pairs, centred ranks, Adam, weight decay, fixed sigma.
     "openai-es": dict(population=20, strategy="openai-es"),
+    # Limited-memory matrix adaptation (Loshchilov et al. 2019): O(n log n) per sample.
+    "lm-ma-es": dict(population=20, strategy="lm-ma-es"),
 }
 DEFAULT_SETTINGS = ["original", "gaussian-sa", "truncation"]
 
