@@ -16,7 +16,7 @@ from evoae import _core
 from evoae.cli.compare import PRESETS
 from evoae.evo.settings import SETTINGS
 
-STRATEGIES = ["cma-es", "sep-cma-es", "snes", "openai-es", "lm-ma-es"]
+STRATEGIES = ["cma-es", "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes"]
 SEEDS = (1, 2, 3)
 
 

@@ -185,10 +185,12 @@ const std::vector<Entry>& entries() {
                        "openai-es = antithetic Gaussian noise, centred ranks, Adam and weight "
                        "decay (Salimans et al. 2017); lm-ma-es = limited-memory matrix "
                        "adaptation, O(n log n) per sample (Loshchilov, Glasmachers & Beyer "
-                       "2019). The evolution strategies sample every "
+                       "2019); xnes = exponential natural evolution strategy, full "
+                       "covariance, O(n^3) per generation (Glasmachers et al. 2010). The "
+                       "evolution strategies sample every "
                        "agent anew each generation around a mean that starts U(-1,1); sigma "
                        "is their initial step size (default: cma-es, sep-cma-es, snes, "
-                       "lm-ma-es 0.1; "
+                       "lm-ma-es, xnes 0.1; "
                        "openai-es 0.02, fixed); population is lambda (the published default "
                        "is 4+3ln(n), 25 for the paper's network)"),
                  choice(&S::strategy, parse_strategy)});

@@ -10,11 +10,13 @@
 #include "evoae/evo/sep_cma_es.h"
 #include "evoae/evo/settings.h"
 #include "evoae/evo/snes.h"
+#include "evoae/evo/xnes.h"
 
 namespace evoae {
 namespace {
 
-const char* const kNames[] = {"ga", "cma-es", "sep-cma-es", "snes", "openai-es", "lm-ma-es"};
+const char* const kNames[] = {"ga",        "cma-es",   "sep-cma-es", "snes",
+                              "openai-es", "lm-ma-es", "xnes"};
 
 template <class S>
 std::unique_ptr<Strategy> make(const EvolutionSettings& s, std::size_t n, int threads,
@@ -49,6 +51,7 @@ std::unique_ptr<Strategy> make_strategy(const Network& net, const EvolutionSetti
     case StrategyKind::Snes: return make<Snes>(s, n, threads, state);
     case StrategyKind::OpenAiEs: return make<OpenAiEs>(s, n, threads, state);
     case StrategyKind::LmMaEs: return make<LmMaEs>(s, n, threads, state);
+    case StrategyKind::Xnes: return make<Xnes>(s, n, threads, state);
   }
   throw std::invalid_argument("unknown strategy");
 }

@@ -70,7 +70,7 @@ class Evolution:
         (mini-batch fitness); evaluate_best_on_all_images() gives the full measure.
       strategy: "ga" (the genetic algorithm: the operators above), or an evolution strategy
         that samples every agent anew around its `mean` each generation: "cma-es",
-        "sep-cma-es", "snes", "openai-es", "lm-ma-es" (sigma: the initial step size; learning_rate and
+        "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes" (sigma: the initial step size; learning_rate and
         weight_decay: openai-es's Adam and L2). The GA's operators do not apply to them.
     Every keyword is a setting of evoae.evo.settings.SETTINGS (its help says more); values
     are checked by the core, which raises ValueError naming the setting.

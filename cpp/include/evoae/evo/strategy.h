@@ -10,6 +10,7 @@
 //   snes         Schaul et al. 2011: separable natural evolution strategy (snes.h)
 //   openai-es    Salimans et al. 2017: antithetic sampling, centred ranks, Adam (openai_es.h)
 //   lm-ma-es     Loshchilov et al. 2019: limited-memory matrix adaptation (lm_ma_es.h)
+//   xnes         Glasmachers et al. 2010: exponential natural evolution strategy (xnes.h)
 #pragma once
 
 #include <cstddef>
@@ -22,7 +23,7 @@ namespace evoae {
 struct EvolutionSettings;
 class Network;
 
-enum class StrategyKind { Ga, CmaEs, SepCmaEs, Snes, OpenAiEs, LmMaEs };
+enum class StrategyKind { Ga, CmaEs, SepCmaEs, Snes, OpenAiEs, LmMaEs, Xnes };
 const char* name(StrategyKind k);
 StrategyKind parse_strategy(const std::string& text);  // throws, naming the valid ones
 std::vector<std::string> strategy_names();              // the default ("ga") first
