@@ -16,7 +16,7 @@ from evoae import _core
 from evoae.cli.compare import PRESETS
 from evoae.evo.settings import SETTINGS
 
-STRATEGIES = ["cma-es", "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes"]
+STRATEGIES = ["cma-es", "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes", "pgpe"]
 SEEDS = (1, 2, 3)
 
 
@@ -118,8 +118,11 @@ def test_strategy_settings_are_checked(net, images):
         evoae.Evolution(net, images, strategy="snes", mutation="gaussian")
     with pytest.raises(ValueError, match="population must be even"):
         evoae.Evolution(net, images, strategy="openai-es", population=7)
-    with pytest.raises(ValueError, match="need strategy 'openai-es'"):
+    with pytest.raises(ValueError, match="learning_rate needs strategy 'openai-es' or 'pgpe'"):
         evoae.Evolution(net, images, learning_rate=0.1)
+    with pytest.raises(ValueError, match="weight_decay needs strategy 'openai-es', not 'pgpe'"):
+        evoae.Evolution(net, images, strategy="pgpe", weight_decay=0.1)
+    assert evoae.Evolution(net, images, strategy="pgpe").settings["learning_rate"] == 0.15
     evo = evoae.Evolution(net, images, strategy="openai-es", population=4, learning_rate=0.05,
                           weight_decay=0)
     assert evo.settings["learning_rate"] == 0.05 and evo.settings["weight_decay"] == 0

@@ -101,8 +101,11 @@ void Evolution::resolve_strategy_settings() {
   check_setting_ranges(s);
   const std::string strategy = name(s.strategy);
   const bool openai = s.strategy == StrategyKind::OpenAiEs;
-  if (!openai && (s.learning_rate != 0.0 || s.weight_decay >= 0.0))
-    throw bad("learning_rate and weight_decay need strategy 'openai-es', not '" + strategy + "'");
+  const bool pgpe = s.strategy == StrategyKind::Pgpe;
+  if (!openai && s.weight_decay >= 0.0)
+    throw bad("weight_decay needs strategy 'openai-es', not '" + strategy + "'");
+  if (!openai && !pgpe && s.learning_rate != 0.0)
+    throw bad("learning_rate needs strategy 'openai-es' or 'pgpe', not '" + strategy + "'");
   if (s.strategy == StrategyKind::Ga) return;
   const EvolutionSettings ga;
   const std::pair<const char*, bool> operators[] = {
@@ -125,11 +128,13 @@ void Evolution::resolve_strategy_settings() {
   if (s.population < 2)
     throw bad("strategy '" + strategy + "' needs population >= 2, got " +
               std::to_string(s.population));
-  if (openai && s.population % 2 != 0)
-    throw bad("strategy 'openai-es' samples antithetic pairs: population must be even, got " +
+  if ((openai || pgpe) && s.population % 2 != 0)
+    throw bad("strategy '" + strategy + "' samples antithetic pairs: population must be even, "
+              "got " +
               std::to_string(s.population));
   if (s.sigma == 0.0) s.sigma = openai ? 0.02 : 0.1;
   if (openai && s.learning_rate == 0.0) s.learning_rate = 0.01;
+  if (pgpe && s.learning_rate == 0.0) s.learning_rate = 0.15;
   if (openai && s.weight_decay < 0.0) s.weight_decay = 0.005;
 }
 

@@ -186,17 +186,21 @@ const std::vector<Entry>& entries() {
                        "decay (Salimans et al. 2017); lm-ma-es = limited-memory matrix "
                        "adaptation, O(n log n) per sample (Loshchilov, Glasmachers & Beyer "
                        "2019); xnes = exponential natural evolution strategy, full "
-                       "covariance, O(n^3) per generation (Glasmachers et al. 2010). The "
+                       "covariance, O(n^3) per generation (Glasmachers et al. 2010); pgpe = "
+                       "parameter-exploring policy gradients with symmetric pairs (Sehnke et "
+                       "al. 2010) and the ClipUp optimiser (Toklu et al. 2020). The "
                        "evolution strategies sample every "
                        "agent anew each generation around a mean that starts U(-1,1); sigma "
                        "is their initial step size (default: cma-es, sep-cma-es, snes, "
-                       "lm-ma-es, xnes 0.1; "
+                       "lm-ma-es, xnes, pgpe 0.1; "
                        "openai-es 0.02, fixed); population is lambda (the published default "
                        "is 4+3ln(n), 25 for the paper's network)"),
                  choice(&S::strategy, parse_strategy)});
     t.push_back({positive_real("learning_rate", "strategy",
                                "openai-es: Adam's step size on the mean (default: 0.01, "
-                               "Salimans et al. 2017)"),
+                               "Salimans et al. 2017); pgpe: ClipUp's step size alpha, the "
+                               "L2 norm of a step of the whole genome, max speed 2 alpha "
+                               "(default: 0.15)"),
                  number(&S::learning_rate, true, 0.0)});
     SettingSpec decay = positive_real("weight_decay", "strategy",
                                       "openai-es: L2 coefficient added to the gradient "

@@ -7,6 +7,7 @@
 #include "evoae/evo/genetic_algorithm.h"
 #include "evoae/evo/lm_ma_es.h"
 #include "evoae/evo/openai_es.h"
+#include "evoae/evo/pgpe.h"
 #include "evoae/evo/sep_cma_es.h"
 #include "evoae/evo/settings.h"
 #include "evoae/evo/snes.h"
@@ -16,7 +17,7 @@ namespace evoae {
 namespace {
 
 const char* const kNames[] = {"ga",        "cma-es",   "sep-cma-es", "snes",
-                              "openai-es", "lm-ma-es", "xnes"};
+                              "openai-es", "lm-ma-es", "xnes",       "pgpe"};
 
 template <class S>
 std::unique_ptr<Strategy> make(const EvolutionSettings& s, std::size_t n, int threads,
@@ -52,6 +53,7 @@ std::unique_ptr<Strategy> make_strategy(const Network& net, const EvolutionSetti
     case StrategyKind::OpenAiEs: return make<OpenAiEs>(s, n, threads, state);
     case StrategyKind::LmMaEs: return make<LmMaEs>(s, n, threads, state);
     case StrategyKind::Xnes: return make<Xnes>(s, n, threads, state);
+    case StrategyKind::Pgpe: return make<Pgpe>(s, n, threads, state);
   }
   throw std::invalid_argument("unknown strategy");
 }

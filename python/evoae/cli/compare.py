@@ -63,6 +63,9 @@ PRESETS: dict[str, dict] = {
     # Exponential NES (Glasmachers et al. 2010): full shape, O(n^3) each generation, seconds
     # per generation at n = 1,397.
     "xnes": dict(population=20, strategy="xnes"),
+    # PGPE with ClipUp (Sehnke et al. 2010; Toklu et al. 2020): symmetric pairs, one sigma per
+    # parameter, clipped momentum steps on the mean.
+    "pgpe": dict(population=20, strategy="pgpe"),
 }
 DEFAULT_SETTINGS = ["original", "gaussian-sa", "truncation"]
 

@@ -70,8 +70,9 @@ class Evolution:
         (mini-batch fitness); evaluate_best_on_all_images() gives the full measure.
       strategy: "ga" (the genetic algorithm: the operators above), or an evolution strategy
         that samples every agent anew around its `mean` each generation: "cma-es",
-        "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes" (sigma: the initial step size; learning_rate and
-        weight_decay: openai-es's Adam and L2). The GA's operators do not apply to them.
+        "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes", "pgpe" (sigma: the initial
+        step size; learning_rate: openai-es's Adam step, pgpe's ClipUp step; weight_decay:
+        openai-es's L2). The GA's operators do not apply to them.
     Every keyword is a setting of evoae.evo.settings.SETTINGS (its help says more); values
     are checked by the core, which raises ValueError naming the setting.
     """

@@ -11,6 +11,7 @@
 //   openai-es    Salimans et al. 2017: antithetic sampling, centred ranks, Adam (openai_es.h)
 //   lm-ma-es     Loshchilov et al. 2019: limited-memory matrix adaptation (lm_ma_es.h)
 //   xnes         Glasmachers et al. 2010: exponential natural evolution strategy (xnes.h)
+//   pgpe         Sehnke et al. 2010 with Toklu et al. 2020's ClipUp (pgpe.h)
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,7 @@ namespace evoae {
 struct EvolutionSettings;
 class Network;
 
-enum class StrategyKind { Ga, CmaEs, SepCmaEs, Snes, OpenAiEs, LmMaEs, Xnes };
+enum class StrategyKind { Ga, CmaEs, SepCmaEs, Snes, OpenAiEs, LmMaEs, Xnes, Pgpe };
 const char* name(StrategyKind k);
 StrategyKind parse_strategy(const std::string& text);  // throws, naming the valid ones
 std::vector<std::string> strategy_names();              // the default ("ga") first
