@@ -40,6 +40,7 @@ EvolutionState state_from_dict(const py::dict& d) {
   s.sigma = d["sigma"].cast<double>();
   s.history = vector_of<double>(d, "history");
   s.evaluations = d["evaluations"].cast<std::uint64_t>();
+  s.strategy = vector_of<double>(d, "strategy");
   return s;
 }
 
@@ -56,6 +57,7 @@ py::dict state_to_dict(const Evolution& e) {
   d["sigma"] = s.sigma;
   d["history"] = array_of(s.history);
   d["evaluations"] = s.evaluations;
+  d["strategy"] = array_of(s.strategy);  // an evolution strategy's own state; empty for the GA
   return d;
 }
 
@@ -144,6 +146,23 @@ void bind_evolution(py::module_& m) {
            py::arg("network"), py::arg("images"), py::arg("settings"),
            py::arg("targets") = py::none(), py::arg("labels") = py::none(),
            py::arg("state") = py::none())
+      .def(py::init([](const std::string& function, std::size_t num_params,
+                       const std::map<std::string, SettingValue>& settings,
+                       const py::object& state) {
+             const TestFunction f = parse_test_function(function);
+             const EvolutionSettings s = settings_from(settings);
+             if (state.is_none()) {
+               py::gil_scoped_release release;
+               return std::make_unique<Evolution>(f, num_params, s);
+             }
+             EvolutionState st = state_from_dict(state.cast<py::dict>());
+             py::gil_scoped_release release;
+             return std::make_unique<Evolution>(f, num_params, s, std::move(st));
+           }),
+           py::arg("function"), py::arg("num_params"), py::arg("settings"),
+           py::arg("state") = py::none(),
+           "A test function (sphere, ellipsoid, rosenbrock, rastrigin) of num_params "
+           "parameters in place of a network and images.")
       .def("step", &Evolution::step, py::call_guard<py::gil_scoped_release>())
       .def(
           "advance",
@@ -200,6 +219,12 @@ void bind_evolution(py::module_& m) {
       .def_property_readonly("history", [](const Evolution& e) { return array_of(e.history()); })
       .def_property_readonly("sigmas", [](const Evolution& e) { return array_of(e.sigmas()); })
       .def_property_readonly("sigma", &Evolution::sigma)
+      .def_property_readonly("mean", [](const Evolution& e) -> py::object {
+        if (e.mean().empty()) return py::none();
+        py::array_t<float> out(static_cast<py::ssize_t>(e.mean().size()));
+        std::copy(e.mean().begin(), e.mean().end(), out.mutable_data());
+        return out;
+      })
       .def_property_readonly("improved_at", &Evolution::improved_at)
       .def_property_readonly("batch", [](const Evolution& e) {
         std::vector<long> b(e.batch().begin(), e.batch().end());

@@ -9,13 +9,12 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "evoae/core/simd.h"
 
 namespace evoae {
 namespace {
-
-std::invalid_argument bad(const std::string& what) { return std::invalid_argument(what); }
 
 constexpr double kMaxBytes = 8.0 * (1 << 30);  // the memory a run may ask for
 
@@ -24,6 +23,8 @@ std::string gib(double bytes) {
   std::snprintf(text, sizeof text, "%.1f GiB", bytes / (1 << 30));
   return text;
 }
+
+std::invalid_argument bad(const std::string& what) { return std::invalid_argument(what); }
 
 ObjectiveData images_data(std::vector<float> images, std::size_t num_images) {
   ObjectiveData d;
@@ -128,13 +129,103 @@ EvolutionSettings Evolution::check_and_resolve_settings(const Network& net,
   return s;
 }
 
+// Under an evolution strategy the GA's operators keep their defaults: every agent is a sample.
+EvolutionSettings Evolution::resolve_strategy_settings(EvolutionSettings s) {
+  check_setting_ranges(s);
+  const std::string strategy = name(s.strategy);
+  const bool openai = s.strategy == StrategyKind::OpenAiEs;
+  const bool pgpe = s.strategy == StrategyKind::Pgpe;
+  if (!openai && s.weight_decay >= 0.0)
+    throw bad("weight_decay needs strategy 'openai-es', not '" + strategy + "'");
+  if (!openai && !pgpe && s.learning_rate != 0.0)
+    throw bad("learning_rate needs strategy 'openai-es' or 'pgpe', not '" + strategy + "'");
+  if (s.strategy == StrategyKind::Ga) return s;
+  const EvolutionSettings ga;
+  const std::pair<const char*, bool> operators[] = {
+      {"mutation", s.mutation != ga.mutation},
+      {"mutations", s.mutations != ga.mutations},
+      {"step_control", s.step_control != ga.step_control},
+      {"sigma_end", s.sigma_end != ga.sigma_end},
+      {"mutations_end", s.mutations_end != ga.mutations_end},
+      {"schedule_generations", s.schedule_generations != ga.schedule_generations},
+      {"tau", s.tau != ga.tau},
+      {"crossover", s.crossover != ga.crossover},
+      {"selection", s.selection != ga.selection},
+      {"truncation", s.truncation != ga.truncation},
+      {"tournament_size", s.tournament_size != ga.tournament_size},
+      {"elites", s.elites != ga.elites}};
+  for (const auto& [setting, given] : operators)
+    if (given)
+      throw bad(std::string(setting) + " is an operator of strategy 'ga': strategy '" +
+                strategy + "' samples every agent from its distribution");
+  if (s.population < 2)
+    throw bad("strategy '" + strategy + "' needs population >= 2, got " +
+              std::to_string(s.population));
+  if ((openai || pgpe) && s.population % 2 != 0)
+    throw bad("strategy '" + strategy + "' samples antithetic pairs: population must be even, "
+              "got " +
+              std::to_string(s.population));
+  if (s.sigma == 0.0) s.sigma = openai ? 0.02 : 0.1;
+  if (openai && s.learning_rate == 0.0) s.learning_rate = 0.01;
+  if (pgpe && s.learning_rate == 0.0) s.learning_rate = 0.15;
+  if (openai && s.weight_decay < 0.0) s.weight_decay = 0.005;
+  return s;
+}
+
 Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings settings)
     : net_(net),
-      settings_(check_and_resolve_settings(net, settings)),
+      settings_(check_and_resolve_settings(net, resolve_strategy_settings(settings))),
       evaluator_(net_, settings_.threads) {
   objective_ = make_objective(net_, std::move(data), settings_);
+  start();
+}
+
+Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings settings,
+                     EvolutionState state)
+    : net_(net),
+      settings_(check_and_resolve_settings(net, resolve_strategy_settings(settings))),
+      evaluator_(net_, settings_.threads) {
+  objective_ = make_objective(net_, std::move(data), settings_);
+  restore(std::move(state));
+}
+
+Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
+                     EvolutionSettings settings)
+    : Evolution(net, images_data(std::move(images), num_images), settings) {}
+
+Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
+                     EvolutionSettings settings, EvolutionState state)
+    : Evolution(net, images_data(std::move(images), num_images), settings, std::move(state)) {}
+
+Evolution::Evolution(TestFunction function, std::size_t num_params, EvolutionSettings settings)
+    : net_(test_function_network(num_params)),
+      settings_(check_and_resolve_settings(net_, resolve_strategy_settings(settings))),
+      evaluator_(net_, settings_.threads) {
+  make_test_objective(function);
+  start();
+}
+
+Evolution::Evolution(TestFunction function, std::size_t num_params, EvolutionSettings settings,
+                     EvolutionState state)
+    : net_(test_function_network(num_params)),
+      settings_(check_and_resolve_settings(net_, resolve_strategy_settings(settings))),
+      evaluator_(net_, settings_.threads) {
+  make_test_objective(function);
+  restore(std::move(state));
+}
+
+void Evolution::make_test_objective(TestFunction function) {
+  const EvolutionSettings defaults;
+  if (settings_.objective != defaults.objective || settings_.fitness != defaults.fitness ||
+      settings_.batch != defaults.batch)
+    throw bad(std::string("objective, fitness and batch do not apply to test function '") +
+              name(function) + "'");
+  objective_ = std::make_unique<TestFunctionObjective>(net_, function);
+}
+
+void Evolution::start() {
   settings_.batch = objective_->batch_size();
-  strategy_ = std::make_unique<GeneticAlgorithm>(net_, settings_, evaluator_.threads());
+  strategy_ = make_strategy(net_, settings_, evaluator_.threads());
   const std::size_t P = strategy_->population();
   fitness_.resize(P);
   objective_->select(0);
@@ -145,12 +236,7 @@ Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings s
   finish_generation();
 }
 
-Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings settings,
-                     EvolutionState state)
-    : net_(net),
-      settings_(check_and_resolve_settings(net, settings)),
-      evaluator_(net_, settings_.threads) {
-  objective_ = make_objective(net_, std::move(data), settings_);
+void Evolution::restore(EvolutionState state) {
   settings_.batch = objective_->batch_size();
   const std::size_t P = settings_.population, G = net_.num_params();
   if (state.generation < 0)
@@ -166,10 +252,9 @@ Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings s
     throw bad("the state's history must hold generation + 1 = " +
               std::to_string(state.generation + 1) + " values, got " +
               std::to_string(state.history.size()));
-  strategy_ = std::make_unique<GeneticAlgorithm>(
-      net_, settings_, evaluator_.threads(),
-      GeneticState{state.generation, std::move(state.genomes), std::move(state.errors),
-                   std::move(state.sigmas), state.sigma});
+  StrategyState saved{state.generation,     std::move(state.genomes), std::move(state.errors),
+                      std::move(state.sigmas), state.sigma,           std::move(state.strategy)};
+  strategy_ = make_strategy(net_, settings_, evaluator_.threads(), &saved);
   fitness_.resize(P);
   history_ = std::move(state.history);
   evaluations_ = state.evaluations;
@@ -180,16 +265,8 @@ Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings s
     if (history_[g] < best_ever_) best_ever_ = history_[g], improved_at_ = static_cast<long>(g);
 }
 
-Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
-                     EvolutionSettings settings)
-    : Evolution(net, images_data(std::move(images), num_images), settings) {}
-
-Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
-                     EvolutionSettings settings, EvolutionState state)
-    : Evolution(net, images_data(std::move(images), num_images), settings, std::move(state)) {}
-
 EvolutionState Evolution::state() const {
-  GeneticState g = strategy_->state();
+  StrategyState g = strategy_->state();
   EvolutionState s;
   s.generation = g.generation;
   s.genomes = std::move(g.genomes);
@@ -198,6 +275,7 @@ EvolutionState Evolution::state() const {
   s.sigma = g.sigma;
   s.history = history_;
   s.evaluations = evaluations_;
+  s.strategy = std::move(g.own);
   return s;
 }
 

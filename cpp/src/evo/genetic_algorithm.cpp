@@ -3,6 +3,8 @@
 #include "evoae/evo/genetic_algorithm.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "evoae/core/rng.h"
@@ -25,15 +27,18 @@ GeneticAlgorithm::GeneticAlgorithm(const Network& net, const EvolutionSettings& 
 }
 
 GeneticAlgorithm::GeneticAlgorithm(const Network& net, const EvolutionSettings& settings,
-                                   int threads, GeneticState state)
+                                   int threads, StrategyState state)
     : net_(net), settings_(settings), threads_(threads), generation_(state.generation),
       genomes_(std::move(state.genomes)), fitness_(std::move(state.fitness)),
       sigmas_(std::move(state.sigmas)), sigma_(state.sigma) {
+  if (!state.own.empty())
+    throw std::invalid_argument("the genetic algorithm's state has no strategy values, got " +
+                                std::to_string(state.own.size()));
   best_ = std::min_element(fitness_.begin(), fitness_.end()) - fitness_.begin();
 }
 
-GeneticState GeneticAlgorithm::state() const {
-  return {generation_, genomes_, fitness_, sigmas_, sigma_};
+StrategyState GeneticAlgorithm::state() const {
+  return {generation_, genomes_, fitness_, sigmas_, sigma_, {}};
 }
 
 std::size_t GeneticAlgorithm::mutation_count() const {

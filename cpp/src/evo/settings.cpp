@@ -182,6 +182,38 @@ const std::vector<Entry>& entries() {
                          "subset of B of the samples; the best is measured on all at the end "
                          "(default: all samples)"),
                  number(&S::batch, true, 0)});
+    t.push_back({names("strategy", "strategy", strategy_names(),
+                       "the optimiser: ga = the genetic algorithm, whose operators are the "
+                       "settings above (the original loop by default); cma-es = CMA-ES with "
+                       "full covariance (Hansen 2016's tutorial: rank-one and rank-mu "
+                       "updates, cumulative step-size adaptation); sep-cma-es = its "
+                       "diagonal-covariance variant for many parameters (Ros & Hansen 2008); "
+                       "snes = separable natural evolution strategy (Schaul et al. 2011); "
+                       "openai-es = antithetic Gaussian noise, centred ranks, Adam and weight "
+                       "decay (Salimans et al. 2017); lm-ma-es = limited-memory matrix "
+                       "adaptation, O(n log n) per sample (Loshchilov, Glasmachers & Beyer "
+                       "2019); xnes = exponential natural evolution strategy, full "
+                       "covariance, O(n^3) per generation (Glasmachers et al. 2010); pgpe = "
+                       "parameter-exploring policy gradients with symmetric pairs (Sehnke et "
+                       "al. 2010) and the ClipUp optimiser (Toklu et al. 2020). The "
+                       "evolution strategies sample every "
+                       "agent anew each generation around a mean that starts U(-1,1); sigma "
+                       "is their initial step size (default: cma-es, sep-cma-es, snes, "
+                       "lm-ma-es, xnes, pgpe 0.1; "
+                       "openai-es 0.02, fixed); population is lambda (the published default "
+                       "is 4+3ln(n), 25 for the paper's network)"),
+                 choice(&S::strategy, parse_strategy)});
+    t.push_back({positive_real("learning_rate", "strategy",
+                               "openai-es: Adam's step size on the mean (default: 0.01, "
+                               "Salimans et al. 2017); pgpe: ClipUp's step size alpha, the "
+                               "L2 norm of a step of the whole genome, max speed 2 alpha "
+                               "(default: 0.15)"),
+                 number(&S::learning_rate, true, 0.0)});
+    SettingSpec decay = positive_real("weight_decay", "strategy",
+                                      "openai-es: L2 coefficient added to the gradient "
+                                      "estimate (default: 0.005, Salimans et al. 2017)");
+    decay.min_exclusive = false;  // 0: none
+    t.push_back({decay, number(&S::weight_decay, true, -1.0)});
     return t;
   }();
   return table;

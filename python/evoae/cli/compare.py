@@ -52,6 +52,24 @@ PRESETS: dict[str, dict] = {
                          selection="truncation", truncation=4),
     # A new U(-1, 1) value for one weight per child.
     "reset": dict(population=20, mutations=1, mutation="reset"),
+    # Evolution strategies: every agent a new sample around a mean, population = lambda, each
+    # strategy's default sigma. CMA-ES with full covariance (Hansen 2016): O(n^2) per sample
+    # and an O(n^3) eigendecomposition every 13 generations at n = 1,397.
+    "cma-es": dict(population=20, strategy="cma-es"),
+    # Diagonal covariance (Ros & Hansen 2008): O(n) per sample.
+    "sep-cma-es": dict(population=20, strategy="sep-cma-es"),
+    # Separable natural evolution strategy (Schaul et al. 2011).
+    "snes": dict(population=20, strategy="snes"),
+    # Salimans et al. 2017: antithetic pairs, centred ranks, Adam, weight decay, fixed sigma.
+    "openai-es": dict(population=20, strategy="openai-es"),
+    # Limited-memory matrix adaptation (Loshchilov et al. 2019): O(n log n) per sample.
+    "lm-ma-es": dict(population=20, strategy="lm-ma-es"),
+    # Exponential NES (Glasmachers et al. 2010): full shape, O(n^3) each generation, seconds
+    # per generation at n = 1,397.
+    "xnes": dict(population=20, strategy="xnes"),
+    # PGPE with ClipUp (Sehnke et al. 2010; Toklu et al. 2020): symmetric pairs, one sigma per
+    # parameter, clipped momentum steps on the mean.
+    "pgpe": dict(population=20, strategy="pgpe"),
 }
 DEFAULT_SETTINGS = ["original", "gaussian-sa", "truncation"]
 

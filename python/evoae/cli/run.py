@@ -140,8 +140,9 @@ def command_run(args: argparse.Namespace) -> int:
     baseline = float(np.abs(images - np.median(images, axis=0)).mean())
     s = evolution.settings
     resumed = f", resumed at generation {evolution.generation}" if args.resume else ""
+    mutations = f", {s['mutations']} mutations" if s["strategy"] == "ga" else ""  # GA only
     print(f"evoae {__version__}: {net.num_params} parameters, {len(images)} images, "
-          f"population {s['population']}, {s['mutations']} mutations, seed {s['seed']}"
+          f"population {s['population']}{mutations}, seed {s['seed']}"
           f"{resumed}; {describe(s)}", file=sys.stderr)
     line = None if args.quiet else ProgressLine()
     every = []

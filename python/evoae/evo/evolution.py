@@ -70,6 +70,11 @@ class Evolution:
       fitness: "sae" (sum of |error|, the original), "mse", "rmse".
       batch: evaluate each generation on a new seeded random subset of this many images
         (mini-batch fitness); evaluate_best_on_all_images() gives the full measure.
+      strategy: "ga" (the genetic algorithm: the operators above), or an evolution strategy
+        that samples every agent anew around its `mean` each generation: "cma-es",
+        "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes", "pgpe" (sigma: the initial
+        step size; learning_rate: openai-es's Adam step, pgpe's ClipUp step; weight_decay:
+        openai-es's L2). The GA's operators do not apply to them.
     Every keyword is a setting of evoae.evo.settings.SETTINGS (its help says more); values
     are checked by the core, which raises ValueError naming the setting.
 
@@ -204,6 +209,12 @@ class Evolution:
     def sigma(self) -> float:
         """The shared step size of the 1/5 success rule (its initial value otherwise)."""
         return self._core.sigma
+
+    @property
+    def mean(self) -> Optional[np.ndarray]:
+        """An evolution strategy's distribution mean as a float32 genome (not measured:
+        best_genome is the generation's best sample); None for the genetic algorithm."""
+        return self._core.mean
 
     @property
     def improved_at(self) -> int:

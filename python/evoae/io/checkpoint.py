@@ -29,7 +29,7 @@ __all__ = ["CheckpointData", "save_checkpoint", "read_checkpoint", "images_finge
 
 KIND = "checkpoint"
 STORE_IMAGES_MAX_BYTES = 4 << 20  # 4 MiB: about 1300 images of 28x28 float32
-_ARRAYS = ("genomes", "errors", "sigmas", "history")  # of the state
+_ARRAYS = ("genomes", "errors", "sigmas", "history", "strategy")  # of the state
 _SCALARS = ("generation", "sigma", "evaluations")  # of the state, kept in meta
 _DATA = ("targets", "labels")  # arrays of the objective besides the images
 _META = ("network", "settings", *_SCALARS, "images_shape", "images_sha256", "images_stored",

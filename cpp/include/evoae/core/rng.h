@@ -8,7 +8,7 @@
 namespace evoae {
 
 // One stream per (seed, purpose, generation, agent). Init .. MutationValues are the original
-// loop's; the others serve the operators of operators.h.
+// loop's; the others serve the operators of operators.h and the strategies of strategy.h.
 enum class RngPurpose : std::uint64_t {
   Init = 1,
   MutationIndices = 2,  // the original's shared indices: agent 0 of each generation
@@ -17,6 +17,7 @@ enum class RngPurpose : std::uint64_t {
   Crossover = 5,        // per child: which parent each weight or layer comes from
   StepSize = 6,         // per child: the log-normal factor of a self-adaptive sigma
   Batch = 7,            // per generation: the images of a mini-batch
+  Sample = 8,           // per agent: its draw from an evolution strategy's distribution
 };
 
 class Rng {

@@ -4,7 +4,8 @@
 // parallel evaluator, the strategy is told their fitness, and the engine keeps the history
 // (best fitness per generation) and checks the stop conditions. By default the strategy is
 // the genetic algorithm and the objective the reconstruction of the images: exactly the
-// original system of Varadi (2021).
+// original system of Varadi (2021); settings.strategy chooses another (strategy.h), and a
+// test function (eval/test_function.h) can stand in for the network and its data.
 #pragma once
 
 #include <atomic>
@@ -15,8 +16,9 @@
 #include <vector>
 
 #include "evoae/eval/objective.h"
-#include "evoae/evo/genetic_algorithm.h"
+#include "evoae/eval/test_function.h"
 #include "evoae/evo/settings.h"
+#include "evoae/evo/strategy.h"
 #include "evoae/nn/network.h"
 #include "evoae/eval/population.h"
 
@@ -29,9 +31,10 @@ struct EvolutionState {
   std::vector<float> genomes;   // (population, num_params)
   std::vector<double> errors;   // (population): fitness on this generation's samples
   std::vector<double> sigmas;   // (population): the step size each agent was made with
-  double sigma = 1.0;           // the shared step size of the 1/5 rule
+  double sigma = 1.0;           // the shared step size (the GA's 1/5 rule, an ES's sigma)
   std::vector<double> history;  // (generation + 1): best fitness after each generation
   std::uint64_t evaluations = 0;
+  std::vector<double> strategy;  // the strategy's own state (empty for the GA), opaque here
 };
 
 // advance() runs until the first of these holds (unset ones never do). Every condition is
@@ -65,6 +68,11 @@ class Evolution {
             EvolutionSettings settings);
   Evolution(const Network& net, std::vector<float> images, std::size_t num_images,
             EvolutionSettings settings, EvolutionState state);
+  // Minimises a test function of num_params parameters (no network is run; network() is
+  // test_function_network(num_params)); the objective's settings do not apply.
+  Evolution(TestFunction function, std::size_t num_params, EvolutionSettings settings);
+  Evolution(TestFunction function, std::size_t num_params, EvolutionSettings settings,
+            EvolutionState state);
   Evolution(const Evolution&) = delete;  // the evaluator and the parts refer to net_
   Evolution& operator=(const Evolution&) = delete;
 
@@ -88,7 +96,9 @@ class Evolution {
   const std::vector<double>& errors() const { return strategy_->fitness(); }
   const std::vector<double>& history() const { return history_; }  // best fitness per generation
   const std::vector<double>& sigmas() const { return strategy_->sigmas(); }
-  double sigma() const { return strategy_->sigma(); }  // the 1/5 rule's current sigma
+  double sigma() const { return strategy_->sigma(); }  // the 1/5 rule's or an ES's sigma
+  // An evolution strategy's mean (num_params), not measured; empty for the GA.
+  const std::vector<double>& mean() const { return strategy_->mean(); }
   long improved_at() const { return improved_at_; }  // generation of the lowest best fitness
   std::size_t num_images() const { return objective_->num_samples(); }
   std::size_t images_per_generation() const { return objective_->samples_per_generation(); }
@@ -106,13 +116,21 @@ class Evolution {
   // The settings checked (ranges, combinations, memory) and their defaults resolved: done
   // before any part is made, so that nothing too large is allocated.
   static EvolutionSettings check_and_resolve_settings(const Network& net, EvolutionSettings s);
+  // The strategy's settings: checked against the strategy, its defaults resolved. Runs
+  // before check_and_resolve_settings (an ES's default sigma is not the GA's).
+  static EvolutionSettings resolve_strategy_settings(EvolutionSettings s);
+  // After the objective is made: the strategy starts and its population is measured, or it
+  // continues from `state`.
+  void start();
+  void restore(EvolutionState state);
+  void make_test_objective(TestFunction function);  // settings resolved, objective made
   void finish_generation();  // history, patience
 
   Network net_;
   EvolutionSettings settings_;
   PopulationEvaluator evaluator_;
   std::unique_ptr<Objective> objective_;
-  std::unique_ptr<GeneticAlgorithm> strategy_;
+  std::unique_ptr<Strategy> strategy_;
   std::vector<double> fitness_;  // scratch: what the objective measured
   std::vector<double> history_;
   long improved_at_ = 0;

@@ -22,24 +22,15 @@
 
 namespace evoae {
 
-// What the strategy carries from one generation to the next.
-struct GeneticState {
-  long generation = 0;
-  std::vector<float> genomes;   // (population, num_params)
-  std::vector<double> fitness;  // (population)
-  std::vector<double> sigmas;   // (population): the step size each agent was made with
-  double sigma = 1.0;           // the shared step size of the 1/5 rule
-};
-
 class GeneticAlgorithm : public Strategy {
  public:
   // settings: checked and resolved (Evolution does it); net: for the layer crossover's layer
   // boundaries; threads: for making children in parallel. Starts every agent uniform in
   // [-1, 1]; tell() their fitness before the first ask().
   GeneticAlgorithm(const Network& net, const EvolutionSettings& settings, int threads);
-  // Continues from a saved state.
+  // Continues from a saved state (its own part is empty: the GA's is the sigmas).
   GeneticAlgorithm(const Network& net, const EvolutionSettings& settings, int threads,
-                   GeneticState state);
+                   StrategyState state);
 
   std::size_t population() const override { return settings_.population; }
   std::size_t num_params() const override { return net_.num_params(); }
@@ -51,9 +42,10 @@ class GeneticAlgorithm : public Strategy {
   std::size_t best() const override { return best_; }
 
   const float* genome(std::size_t agent) const { return genomes_.data() + agent * num_params(); }
-  const std::vector<double>& sigmas() const { return sigmas_; }
-  double sigma() const { return sigma_; }
-  GeneticState state() const;
+  const std::vector<double>& sigmas() const override { return sigmas_; }
+  double sigma() const override { return sigma_; }
+  StrategyState state() const override;
+  const std::vector<double>& mean() const override { return no_mean_; }
 
  private:
   std::size_t mutation_count() const;
@@ -72,6 +64,7 @@ class GeneticAlgorithm : public Strategy {
   std::vector<float> next_genomes_;  // scratch of ask()
   std::vector<double> next_sigmas_, parent_fitness_;
   std::vector<std::size_t> mutation_indices_;
+  const std::vector<double> no_mean_;
 };
 
 }  // namespace evoae

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "evoae/evo/operators.h"
+#include "evoae/evo/strategy.h"
 
 namespace evoae {
 
@@ -42,6 +43,9 @@ struct EvolutionSettings {
   ObjectiveKind objective = ObjectiveKind::Reconstruction;
   Fitness fitness = Fitness::AbsoluteSum;
   int batch = 0;                   // samples per generation, a new random subset each (0: all)
+  StrategyKind strategy = StrategyKind::Ga;
+  double learning_rate = 0.0;      // openai-es: Adam's step size (0: 0.01)
+  double weight_decay = -1.0;      // openai-es: L2 coefficient (-1: 0.005)
 };
 
 // sigma when none is given: U(-1, 1) steps as in the original for the uniform kinds; for

@@ -3,12 +3,42 @@
 // (lower is better). The engine (evolution.h) measures the genomes with an objective in
 // between, so any strategy runs with any objective, and randomness stays keyed by (seed,
 // purpose, generation, agent) inside each strategy.
+//
+//   ga           the genetic algorithm (genetic_algorithm.h): the original loop by default
+//   cma-es       Hansen's CMA-ES, full covariance (cma_es.h)
+//   sep-cma-es   Ros & Hansen 2008: CMA-ES with a diagonal covariance (cma_es.h)
+//   snes         Schaul et al. 2011: separable natural evolution strategy (snes.h)
+//   openai-es    Salimans et al. 2017: antithetic sampling, centred ranks, Adam (openai_es.h)
+//   lm-ma-es     Loshchilov et al. 2019: limited-memory matrix adaptation (lm_ma_es.h)
+//   xnes         Glasmachers et al. 2010: exponential natural evolution strategy (xnes.h)
+//   pgpe         Sehnke et al. 2010 with Toklu et al. 2020's ClipUp (pgpe.h)
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace evoae {
+
+struct EvolutionSettings;
+class Network;
+
+enum class StrategyKind { Ga, CmaEs, SepCmaEs, Snes, OpenAiEs, LmMaEs, Xnes, Pgpe };
+const char* name(StrategyKind k);
+StrategyKind parse_strategy(const std::string& text);  // throws, naming the valid ones
+std::vector<std::string> strategy_names();              // the default ("ga") first
+
+// What a strategy continues from after a generation was told: with the same settings it
+// goes on bit for bit.
+struct StrategyState {
+  long generation = 0;
+  std::vector<float> genomes;   // (population, num_params)
+  std::vector<double> fitness;  // (population)
+  std::vector<double> sigmas;   // (population): the step size each agent was made with
+  double sigma = 1.0;           // the shared step size (the GA's 1/5 rule; an ES's sigma)
+  std::vector<double> own;      // the strategy's own state (mean, paths, covariance, ...)
+};
 
 class Strategy {
  public:
@@ -29,6 +59,19 @@ class Strategy {
   virtual const float* genomes() const = 0;  // (population, num_params)
   virtual const std::vector<double>& fitness() const = 0;  // (population)
   virtual std::size_t best() const = 0;  // lowest fitness, ties to the lowest index
+  virtual const std::vector<double>& sigmas() const = 0;  // (population)
+  virtual double sigma() const = 0;
+  virtual StrategyState state() const = 0;
+  // An evolution strategy's distribution mean (num_params); empty for the GA.
+  virtual const std::vector<double>& mean() const = 0;
+
+  const float* genome(std::size_t agent) const { return genomes() + agent * num_params(); }
 };
+
+// The strategy settings.strategy names (settings checked and resolved), starting afresh or,
+// given a state, continuing from it (std::invalid_argument when it does not fit). net: the
+// genome's layout (the GA's layer crossover); threads: for the strategy's own parallel work.
+std::unique_ptr<Strategy> make_strategy(const Network& net, const EvolutionSettings& settings,
+                                        int threads, StrategyState* state = nullptr);
 
 }  // namespace evoae

@@ -1,0 +1,243 @@
+// The evolution strategies (strategy.h) on the test functions (eval/test_function.h): each
+// reaches the published range of evaluations on the sphere, makes progress on the harder
+// functions, gives the same run on any thread count, and continues bit for bit from a saved
+// state; and on a network, through the same engine.
+#include <cstdio>
+#include <string>
+
+#include "check.h"
+#include "evoae/eval/test_function.h"
+#include "evoae/evo/search_distribution.h"
+#include "evoae/evo/snes.h"
+
+using namespace evoae;
+
+namespace {
+
+const StrategyKind kStrategies[] = {StrategyKind::CmaEs, StrategyKind::SepCmaEs,
+                                    StrategyKind::Snes, StrategyKind::OpenAiEs,
+                                    StrategyKind::LmMaEs, StrategyKind::Xnes,
+                                    StrategyKind::Pgpe};
+
+EvolutionSettings es_settings(StrategyKind kind, int population, double sigma,
+                              std::uint64_t seed = 1, int threads = 1) {
+  EvolutionSettings s;
+  s.strategy = kind;
+  s.population = population;
+  s.sigma = sigma;
+  s.seed = seed;
+  s.threads = threads;
+  return s;
+}
+
+// Evaluations until the best of a generation has f <= target, or max_evaluations.
+std::uint64_t evaluations_to(Evolution& evo, double target, std::uint64_t max_evaluations) {
+  StopConditions stop;
+  stop.target_error = target;
+  while (evo.best_error() > target && evo.evaluations() < max_evaluations) {
+    stop.max_generations = 100;
+    evo.advance(stop);
+  }
+  return evo.evaluations();
+}
+
+std::vector<float> all_genomes(const Evolution& e) {
+  const std::size_t n = e.settings().population * e.network().num_params();
+  return std::vector<float>(e.genome(0), e.genome(0) + n);
+}
+
+}  // namespace
+
+TEST(test_functions_by_hand) {
+  const float x[3] = {1.0f, -2.0f, 0.5f};
+  CHECK_NEAR(test_function(TestFunction::Sphere, x, 3), 5.25, 1e-12);
+  CHECK_NEAR(test_function(TestFunction::Ellipsoid, x, 3), 1.0 + 1e3 * 4.0 + 1e6 * 0.25, 1e-6);
+  // 100 (-2 - 1)^2 + 0^2 + 100 (0.5 - 4)^2 + 3^2
+  CHECK_NEAR(test_function(TestFunction::Rosenbrock, x, 3), 900.0 + 1225.0 + 9.0, 1e-9);
+  // 30 + 5.25 - 10 (cos 2pi + cos 4pi + cos pi) = 35.25 - 10
+  CHECK_NEAR(test_function(TestFunction::Rastrigin, x, 3), 25.25, 1e-9);
+  const float one[4] = {1, 1, 1, 1};
+  CHECK(test_function(TestFunction::Rosenbrock, one, 4) == 0.0);
+  CHECK(test_function_network(10).num_params() == 10);
+  CHECK_THROWS_AS(test_function_network(1), std::invalid_argument);
+  CHECK_THROWS_AS(parse_test_function("ackley"), std::invalid_argument);
+}
+
+TEST(weights_and_utilities) {
+  const std::vector<double> w = recombination_weights(10);  // mu = 5
+  CHECK(w.size() == 5);
+  double sum = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) sum += w[i];
+  CHECK_NEAR(sum, 1.0, 1e-12);
+  CHECK(w[0] > w[1] && w[3] > w[4] && w[4] > 0);
+  const std::vector<double> u = nes_utilities(10);
+  double usum = 0;
+  for (double x : u) usum += x;
+  CHECK_NEAR(usum, 0.0, 1e-12);
+  CHECK_NEAR(u[9], -0.1, 1e-12);  // the worse half: -1/P
+  CHECK(u[0] > u[1]);
+}
+
+// Evaluations to f <= 1e-8 on the 10-D sphere from sigma 1, population 4 + 3 ln 10 = 10, the
+// median of 5 seeds. Measured: cma-es 1,290, sep-cma-es 1,120, snes 1,820, xnes 6,030; pycma
+// 4.5 with the same start, popsize and seeds 1-5: 1,360 (CMA-ES), 1,130 (CMA_diagonal);
+// pypop7 0.0.82, same settings: SNES 1,838, XNES 5,993 (xNES's small eta_s); Hansen's tutorial
+// puts CMA-ES on the 10-D sphere at about 1,500 (tests/python/test_strategies.py compares with
+// pycma). OpenAI-ES keeps sigma fixed and cannot reach 1e-8: it gets near sigma^2 n.
+TEST(sphere_10d_within_published_evaluations) {
+  const std::pair<StrategyKind, std::uint64_t> limits[] = {
+      {StrategyKind::CmaEs, 2500}, {StrategyKind::SepCmaEs, 2500}, {StrategyKind::Snes, 6000},
+      {StrategyKind::Xnes, 9000}};
+  for (const auto& [kind, limit] : limits) {
+    std::vector<std::uint64_t> runs;
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      Evolution evo(TestFunction::Sphere, 10, es_settings(kind, 10, 1.0, seed));
+      runs.push_back(evaluations_to(evo, 1e-8, 100000));
+      CHECK(evo.best_error() <= 1e-8);
+    }
+    std::sort(runs.begin(), runs.end());
+    std::printf("  %s: sphere 10-D to 1e-8 in %llu evaluations (median of 5, %llu-%llu)\n",
+                name(kind), (unsigned long long)runs[2], (unsigned long long)runs[0],
+                (unsigned long long)runs[4]);
+    CHECK(runs[2] <= limit);
+  }
+  Evolution openai(TestFunction::Sphere, 10, es_settings(StrategyKind::OpenAiEs, 10, 0.02));
+  const double start = openai.best_error();
+  openai.advance(2000, 1e9, -1);
+  std::printf("  openai-es: sphere 10-D from %.3g to %.3g in %llu evaluations\n", start,
+              openai.best_error(), (unsigned long long)openai.evaluations());
+  CHECK(openai.best_error() < 0.05);
+  Evolution pgpe(TestFunction::Sphere, 10, es_settings(StrategyKind::Pgpe, 10, 1.0));
+  pgpe.advance(2000, 1e9, -1);
+  std::printf("  pgpe: sphere 10-D from %.3g to %.3g in %llu evaluations\n", pgpe.history()[0],
+              pgpe.best_error(), (unsigned long long)pgpe.evaluations());
+  CHECK(pgpe.best_error() < pgpe.history()[0] / 10);  // alpha's scale: 0.28
+}
+
+// Ellipsoid (condition 1e6), Rosenbrock and Rastrigin in 10-D: the covariance learners solve
+// the first two; every strategy at least makes progress on all.
+TEST(progress_on_harder_functions) {
+  for (TestFunction f :
+       {TestFunction::Ellipsoid, TestFunction::Rosenbrock, TestFunction::Rastrigin}) {
+    for (StrategyKind kind : kStrategies) {
+      const bool openai = kind == StrategyKind::OpenAiEs;
+      Evolution evo(f, 10, es_settings(kind, 10, openai ? 0.02 : 1.0));
+      const double start = evo.history()[0];
+      const std::uint64_t used = evaluations_to(evo, 1e-8, 20000);
+      double best = evo.history()[0];
+      for (double h : evo.history()) best = std::min(best, h);
+      std::printf("  %s on %s: %.3g -> %.3g in %llu evaluations\n", name(kind), name(f), start,
+                  best, (unsigned long long)used);
+      CHECK(best < start / 3);
+      if (f != TestFunction::Rastrigin && kind == StrategyKind::CmaEs) CHECK(best <= 1e-8);
+      // LM-MA-ES's learning rates are made for n > 2 P (its own test is below).
+      // PGPE's ClipUp steps keep their size: it settles at their scale (pgpe.h).
+      if (f == TestFunction::Ellipsoid && !openai && kind != StrategyKind::LmMaEs &&
+          kind != StrategyKind::Pgpe)
+        CHECK(best <= 1e-8);
+    }
+  }
+}
+
+// LM-MA-ES where it is meant to run (n > 2 P): 100-D, population 4 + 3 ln 100 = 17, sigma 1,
+// beside sep-CMA-ES and CMA-ES (seed 1). Measured: sphere lm-ma-es 8,823, sep-cma-es 9,775,
+// cma-es 10,693; pypop7 0.0.82's LMMAES, same settings: 9,148. Ellipsoid: sep-cma-es 29,376,
+// cma-es 392,870; LM-MA-ES's few directions learn its 100 scales slowly: f 0.83 after 400,000
+// evaluations (pypop7's: 1.8), so only its progress is checked.
+TEST(lm_ma_es_in_100d) {
+  const StrategyKind kinds[] = {StrategyKind::LmMaEs, StrategyKind::SepCmaEs,
+                                StrategyKind::CmaEs};
+  std::uint64_t used[3];
+  for (int k = 0; k < 3; ++k) {
+    Evolution evo(TestFunction::Sphere, 100, es_settings(kinds[k], 17, 1.0));
+    used[k] = evaluations_to(evo, 1e-8, 100000);
+    std::printf("  %s: sphere 100-D to 1e-8 in %llu evaluations\n", name(kinds[k]),
+                (unsigned long long)used[k]);
+    CHECK(evo.best_error() <= 1e-8);
+  }
+  CHECK(used[0] <= 2 * used[1]);
+  Evolution evo(TestFunction::Ellipsoid, 100, es_settings(StrategyKind::LmMaEs, 17, 1.0));
+  const double start = evo.best_error();
+  evo.advance(3000, 1e9, -1);
+  std::printf("  lm-ma-es: ellipsoid 100-D from %.3g to %.3g in %llu evaluations\n", start,
+              evo.best_error(), (unsigned long long)evo.evaluations());
+  CHECK(evo.best_error() < start / 1000);
+}
+
+TEST(same_run_on_any_thread_count) {
+  for (StrategyKind kind : kStrategies) {
+    // 300 parameters: CMA-ES's matrix update and sampling run in parallel.
+    Evolution one(TestFunction::Rastrigin, 300, es_settings(kind, 12, 0.5, 3, 1));
+    Evolution two(TestFunction::Rastrigin, 300, es_settings(kind, 12, 0.5, 3, 2));
+    one.advance(30, 1e9, -1);
+    two.advance(30, 1e9, -1);
+    CHECK(one.history() == two.history());
+    CHECK(all_genomes(one) == all_genomes(two));
+    CHECK(one.state().strategy == two.state().strategy);
+    CHECK(*std::min_element(one.history().begin(), one.history().end()) <
+          one.history().front());
+  }
+}
+
+TEST(state_restores_bit_for_bit) {
+  for (StrategyKind kind : kStrategies) {
+    const EvolutionSettings s = es_settings(kind, 8, 0.5, 5);
+    Evolution straight(TestFunction::Ellipsoid, 12, s);
+    Evolution first(TestFunction::Ellipsoid, 12, s);
+    straight.advance(60, 1e9, -1);
+    first.advance(25, 1e9, -1);
+    Evolution resumed(TestFunction::Ellipsoid, 12, first.settings(), first.state());
+    resumed.advance(35, 1e9, -1);
+    CHECK(resumed.generation() == 60);
+    CHECK(resumed.history() == straight.history());
+    CHECK(all_genomes(resumed) == all_genomes(straight));
+    CHECK(resumed.state().strategy == straight.state().strategy);
+    CHECK(resumed.sigma() == straight.sigma());
+    EvolutionState damaged = first.state();
+    damaged.strategy.pop_back();
+    CHECK_THROWS_AS(Evolution(TestFunction::Ellipsoid, 12, first.settings(), damaged),
+                    std::invalid_argument);
+  }
+}
+
+TEST(strategies_train_a_network) {
+  const std::vector<float> images = random_images(3);
+  for (StrategyKind kind : kStrategies) {
+    EvolutionSettings s = es_settings(kind, 10, 0.0);  // the strategy's default sigma
+    Evolution evo(small_network(), images, 3, s);
+    CHECK(evo.settings().sigma > 0);
+    const double start = evo.history()[0];
+    evo.advance(150, 1e9, -1);
+    double best = start;
+    for (double h : evo.history()) best = std::min(best, h);
+    CHECK(best < start);
+    CHECK(evo.evaluations() == 151u * 10u * 3u);  // every agent is new each generation
+    CHECK(evo.sigmas().size() == 10u);
+  }
+}
+
+TEST(strategy_settings_checked) {
+  const std::vector<float> images = random_images(1);
+  EvolutionSettings s = es_settings(StrategyKind::CmaEs, 10, 0.0);
+  s.mutation = Mutation::Gaussian;
+  CHECK_THROWS_AS(Evolution(small_network(), images, 1, s), std::invalid_argument);
+  s = es_settings(StrategyKind::Snes, 10, 0.0);
+  s.elites = 2;
+  CHECK_THROWS_AS(Evolution(small_network(), images, 1, s), std::invalid_argument);
+  s = es_settings(StrategyKind::OpenAiEs, 9, 0.0);  // antithetic pairs
+  CHECK_THROWS_AS(Evolution(small_network(), images, 1, s), std::invalid_argument);
+  s = es_settings(StrategyKind::SepCmaEs, 1, 0.0);
+  CHECK_THROWS_AS(Evolution(small_network(), images, 1, s), std::invalid_argument);
+  s = settings(10, 1);
+  s.learning_rate = 0.1;  // openai-es and pgpe only
+  CHECK_THROWS_AS(Evolution(small_network(), images, 1, s), std::invalid_argument);
+  s = es_settings(StrategyKind::CmaEs, 10, 1.0);
+  s.batch = 1;
+  CHECK_THROWS_AS(Evolution(TestFunction::Sphere, 10, s), std::invalid_argument);
+  CHECK_THROWS_AS(parse_strategy("cma"), std::invalid_argument);
+  CHECK(parse_strategy("sep-cma-es") == StrategyKind::SepCmaEs);
+  Evolution openai(small_network(), images, 1, es_settings(StrategyKind::OpenAiEs, 10, 0.0));
+  CHECK(openai.settings().sigma == 0.02);
+  CHECK(openai.settings().learning_rate == 0.01);
+  CHECK(openai.settings().weight_decay == 0.005);
+}
