@@ -223,3 +223,14 @@ def test_bad_options(tmp_path, args, word):
     done = evoae_cli("run", *args, "--generations", "1", "--out", tmp_path)
     check_error(done, word)
     assert not (tmp_path / "result.npz").exists()
+
+
+def test_bad_options_are_one_line_errors(capsys):
+    from evoae.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--population", "0"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "usage:" not in err
+    assert err.startswith("evoae run: error: argument --population: must be an integer from 1")

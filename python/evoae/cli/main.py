@@ -16,8 +16,16 @@ from .view import add_view_commands
 __all__ = ["build_parser", "main"]
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """argparse whose errors are one line (exit status 2): the usage block of a command with
+    thirty options would bury the line that says what is wrong. Subcommands inherit it."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="evoae",
         description="Train autoencoders by evolution (Varadi 2021) with a C++/OpenMP core.",
     )
