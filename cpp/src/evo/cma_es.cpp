@@ -33,6 +33,15 @@ CmaParameters cma_parameters(std::size_t n, std::size_t population, bool separab
   return p;
 }
 
+CmaParameters::PathUpdate CmaParameters::path_update(double norm_s, double updates,
+                                                     std::size_t n) const {
+  const bool h_s = norm_s / std::sqrt(1.0 - std::pow(1.0 - c_s, 2.0 * updates)) <
+                   (1.4 + 2.0 / (n + 1.0)) * chi_n;
+  const double a_c = h_s ? std::sqrt(c_c * (2.0 - c_c) * mu_eff) : 0.0;
+  const double keep = 1.0 - c_1 - c_mu + (h_s ? 0.0 : c_1 * c_c * (2.0 - c_c));
+  return {a_c, keep};
+}
+
 CmaEs::CmaEs(const EvolutionSettings& settings, std::size_t num_params, int threads)
     : SearchDistribution(settings, num_params, threads),
       par_(cma_parameters(num_params, settings.population, false)), p_s_(num_params, 0.0),
@@ -101,14 +110,10 @@ void CmaEs::update() {
     norm_sq += p_s_[i] * p_s_[i];
   }
   const double norm_s = std::sqrt(norm_sq);
-  const double updates = static_cast<double>(generation_ + 1);
-  const bool h_s = norm_s / std::sqrt(1.0 - std::pow(1.0 - p.c_s, 2.0 * updates)) <
-                   (1.4 + 2.0 / (n + 1.0)) * p.chi_n;
-  const double a_c = h_s ? std::sqrt(p.c_c * (2.0 - p.c_c) * p.mu_eff) : 0.0;
+  const auto [a_c, keep] = p.path_update(norm_s, generation_ + 1.0, n);
   for (std::size_t i = 0; i < n; ++i) p_c_[i] = (1.0 - p.c_c) * p_c_[i] + a_c * y_w[i];
 
   // Column j of C is its own work: any thread count gives the same matrix.
-  const double keep = 1.0 - p.c_1 - p.c_mu + (h_s ? 0.0 : p.c_1 * p.c_c * (2.0 - p.c_c));
   const long N = static_cast<long>(n);
 #pragma omp parallel for num_threads(threads_) schedule(static) if (N >= 64)
   for (long j = 0; j < N; ++j) {

@@ -53,11 +53,7 @@ void SepCmaEs::update() {
     norm_sq += p_s_[i] * p_s_[i];
   }
   const double norm_s = std::sqrt(norm_sq);
-  const double updates = static_cast<double>(generation_ + 1);
-  const bool h_s = norm_s / std::sqrt(1.0 - std::pow(1.0 - p.c_s, 2.0 * updates)) <
-                   (1.4 + 2.0 / (n + 1.0)) * p.chi_n;
-  const double a_c = h_s ? std::sqrt(p.c_c * (2.0 - p.c_c) * p.mu_eff) : 0.0;
-  const double keep = 1.0 - p.c_1 - p.c_mu + (h_s ? 0.0 : p.c_1 * p.c_c * (2.0 - p.c_c));
+  const auto [a_c, keep] = p.path_update(norm_s, generation_ + 1.0, n);
   for (std::size_t i = 0; i < n; ++i) {
     const double sqrt_c = std::sqrt(c_[i]);
     p_c_[i] = (1.0 - p.c_c) * p_c_[i] + a_c * sqrt_c * z_w[i];

@@ -24,6 +24,14 @@ namespace evoae {
 struct CmaParameters {
   std::vector<double> weights;  // (mu), summing to 1
   double mu_eff, c_s, d_s, c_c, c_1, c_mu, chi_n;  // chi_n: E|N(0, I)|
+
+  // What the covariance update takes from the step-size path after `updates` updates of
+  // it: the rate of p_c's new step and the factor kept of the old C, both depending on h_s
+  // (false while |p_s| is too long: then p_c stalls).
+  struct PathUpdate {
+    double a_c, keep;
+  };
+  PathUpdate path_update(double norm_s, double updates, std::size_t n) const;
 };
 // The defaults above; sep-CMA-ES multiplies c_1 and c_mu by (n + 2) / 3.
 CmaParameters cma_parameters(std::size_t n, std::size_t population, bool separable);
