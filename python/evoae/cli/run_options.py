@@ -97,8 +97,7 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
         saved = read_checkpoint(args.resume, images=images, network=net)
     source = dict(saved.extra.get("cli", {}))
     source.setdefault("seconds", 0.0)
-    evolution = _reported(lambda: Evolution.restore(saved.network, saved.images,
-                                                    saved.settings, saved.state, args.threads))
+    evolution = _reported(lambda: Evolution.from_checkpoint(saved, args.threads))
     return evolution, evolution.images, source
 
 

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from .. import _core
-from ..io.checkpoint import read_checkpoint, save_checkpoint
+from ..io.checkpoint import CheckpointData, read_checkpoint, save_checkpoint
 from ..data import require_finite
 from ..nn.network import Network, check_genomes, check_images
 from ..run import Every, Progress, Stop
@@ -259,7 +259,13 @@ class Evolution:
         holds a fingerprint of them instead of the images (large data sets) and must then be
         the same images; `network`, when given, must be the checkpoint's network. Raises
         ValueError for a damaged file, a different network or different images."""
-        saved = read_checkpoint(path, images=images, network=network)
+        return cls.from_checkpoint(read_checkpoint(path, images=images, network=network),
+                                   threads)
+
+    @classmethod
+    def from_checkpoint(cls, saved: CheckpointData, threads: Optional[int] = None
+                        ) -> "Evolution":
+        """The run a checkpoint read with evoae.io.checkpoint.read_checkpoint holds."""
         return cls.restore(saved.network, saved.images, saved.settings, saved.state, threads,
                            saved.targets, saved.labels)
 
