@@ -117,14 +117,10 @@ class Runner:
         every = self.every
         if self.record is not None:
             every += (Every(self.record_every, self._maybe_record),)
-        if self.stopped:
-            self.evolution.stop_reason = "interrupted"
-        else:
-            self._last = self.evolution.run(
-                self.stop_conditions.generations, self.stop_conditions.seconds,
-                self.stop_conditions.target, callback=self._on_progress,
-                interval=self.interval, patience=self.stop_conditions.patience, every=every,
-                stop_event=self._stop)
+        self._last = self.evolution.run(  # a stop already asked for ends it at once
+            self.stop_conditions.generations, self.stop_conditions.seconds,
+            self.stop_conditions.target, callback=self._on_progress, interval=self.interval,
+            patience=self.stop_conditions.patience, every=every, stop_event=self._stop)
         self.final = self._last
         self.take_snapshot(force=True)
         return self.final

@@ -127,12 +127,12 @@ def run(system, stop: Stop, callback: Optional[Callable[[Progress], Optional[boo
         chunk = generations_left
         for e in every:  # stop at the next generation an action is due
             chunk = min(chunk, e.generations - system.generation % e.generations)
-        _, reason = system.advance(chunk, min(seconds_left, interval),
-                                   -1.0 if stop.target is None else stop.target,
-                                   stop.patience or 0)
+        advanced, reason = system.advance(chunk, min(seconds_left, interval),
+                                          -1.0 if stop.target is None else stop.target,
+                                          stop.patience or 0)
         with clock.paused():
-            for e in every:
-                if system.generation % e.generations == 0 and system.generation > start_generation:
+            for e in every:  # due once: only when this chunk reached the generation
+                if advanced and system.generation % e.generations == 0:
                     e.action()
             report = progress()
             wants_stop = callback is not None and bool(callback(report))
