@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -41,7 +42,6 @@ const char* name(StopReason r) {
     case StopReason::Seconds: return "seconds";
     case StopReason::Target: return "target";
     case StopReason::Patience: return "patience";
-    case StopReason::Interrupted: return "interrupted";
   }
   return "";
 }
@@ -311,21 +311,20 @@ Advanced Evolution::advance(const StopConditions& stop) {
   const auto start = std::chrono::steady_clock::now();
   long done = 0;
   // A condition that holds ends the run; checked before each generation and after the last.
-  auto holds = [&]() -> const StopReason* {
-    static const StopReason reasons[] = {StopReason::Generations, StopReason::Target,
-                                         StopReason::Patience};
-    if (done >= stop.max_generations) return &reasons[0];
-    if (best_error() <= stop.target_error) return &reasons[1];
-    if (stop.target_metric >= 0.0 && best_metric() <= stop.target_metric) return &reasons[1];
-    if (stop.patience > 0 && generation() - improved_at_ >= stop.patience) return &reasons[2];
-    return nullptr;
+  auto holds = [&]() -> std::optional<StopReason> {
+    if (done >= stop.max_generations) return StopReason::Generations;
+    if (best_error() <= stop.target_error) return StopReason::Target;
+    if (stop.target_metric >= 0.0 && best_metric() <= stop.target_metric)
+      return StopReason::Target;
+    if (stop.patience > 0 && generation() - improved_at_ >= stop.patience)
+      return StopReason::Patience;
+    return std::nullopt;
   };
   while (true) {
-    if (const StopReason* reason = holds()) return {done, *reason};
+    if (const std::optional<StopReason> reason = holds()) return {done, *reason};
     step();
     ++done;
     if (holds()) continue;  // the better reason to give
-    if (stop.interrupt && stop.interrupt->load()) return {done, StopReason::Interrupted};
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     if (elapsed.count() >= stop.max_seconds) return {done, StopReason::Seconds};
   }

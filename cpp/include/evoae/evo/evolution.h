@@ -8,7 +8,6 @@
 // test function (eval/test_function.h) can stand in for the network and its data.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -45,10 +44,10 @@ struct StopConditions {
   double target_error = -1.0;   // best_error() <= target_error (fitness units)
   double target_metric = -1.0;  // best_metric() <= target_metric (e.g. MAE per pixel)
   long patience = 0;            // > 0: the lowest best fitness is this many generations old
-  // Set from another thread (a signal handler, a window) to stop after this generation.
-  const std::atomic<bool>* interrupt = nullptr;
 };
-enum class StopReason { Generations, Seconds, Target, Patience, Interrupted };
+// A stop from outside (Ctrl-C, SIGTERM, a window) is the Python loop's (evoae/run.py): it
+// checks its stop event between calls of advance(), which return every fraction of a second.
+enum class StopReason { Generations, Seconds, Target, Patience };
 const char* name(StopReason r);
 struct Advanced {
   long generations;
