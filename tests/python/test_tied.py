@@ -244,3 +244,9 @@ def test_tied_command_needs_data_and_labels(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "--data" in err and "--labels" in err
+
+
+def test_unscaled_images_are_refused():
+    images = evoae.data.ten_digits()  # uint8: the check must see them before any conversion
+    with pytest.raises(ValueError, match="images are uint8: scale them first"):
+        tied.train_layerwise(images, tied.TiedSettings(sizes=(784, 8), generations=1))

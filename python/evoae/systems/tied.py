@@ -27,7 +27,7 @@ import numpy as np
 
 from ..evo.evolution import Evolution, Progress
 from ..io.archive import network_and_genome, read_archive, write_archive
-from ..nn.network import Network, network_spec
+from ..nn.network import UINT8_IMAGES, Network, network_spec
 
 __all__ = ["TiedSettings", "StageResult", "TiedAutoencoder", "stage_network",
            "encoder_network", "autoencoder_network", "train_layerwise", "forward_in_chunks",
@@ -228,12 +228,12 @@ def train_layerwise(images: np.ndarray, settings: TiedSettings,
     pair is an evoae.Evolution of stage_network() with settings.operators. callback(k,
     progress) is called a few times a second; stage_callback(k, result) after each pair."""
     settings.check()
+    if np.asarray(images).dtype == np.uint8:  # before the conversion, which would hide it
+        raise ValueError(UINT8_IMAGES)
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 3 or images[0].size != settings.sizes[0]:
         raise ValueError(f"images must be (S, H, W) with H*W = sizes[0] = {settings.sizes[0]}, "
                          f"got shape {images.shape}")
-    if images.dtype == np.uint8:
-        raise ValueError("images are uint8: scale them first with evoae.data.scale(images)")
     sizes = tuple(settings.sizes)
     image_shape = images.shape[1:]
     scales = tuple(settings.layer_scale(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
