@@ -47,16 +47,13 @@ DEFAULT_SIGMA: dict[str, float] = {m: _core.default_sigma(m) for m in OPERATORS[
 
 
 def given_settings(values: dict) -> dict:
-    """The settings among `values` that were given (None means not given), with unknown names
-    refused here so that the message names the valid ones."""
-    unknown = sorted(set(values) - set(SETTINGS))
-    if unknown:
-        raise ValueError(f"unknown setting{'s' if len(unknown) > 1 else ''} "
-                         f"{', '.join(map(repr, unknown))}: the settings are "
-                         f"{', '.join(SETTINGS)}")
+    """The settings among `values` that were given (None means not given), their numbers
+    checked against what the core can receive; the core refuses unknown names and values
+    outside the table's ranges."""
     given = {k: v for k, v in values.items() if v is not None}
     for name, value in given.items():
-        _check_number(SETTINGS[name], value)
+        if name in SETTINGS:
+            _check_number(SETTINGS[name], value)
     return given
 
 
