@@ -100,11 +100,13 @@ class Runner:
         return self._last
 
     def take_snapshot(self, force: bool = False) -> Snapshot:
+        """The evolution as it is now; the rate and the time from the loop's last report
+        (a frame recorded between reports shows its own generation, not the last report's)."""
         evo, p = self.evolution, self._last
         curve, label = fitness_curve(evo.history, evo.settings, evo.images_per_generation,
                                      evo.images[0].size)
-        self.snapshot = self.snapshotter.take(evo.best_genome, curve, p.generation,
-                                              p.best_error, p.best_metric,
+        self.snapshot = self.snapshotter.take(evo.best_genome, curve, evo.generation,
+                                              evo.best_error, evo.best_metric,
                                               p.evals_per_second, p.elapsed, force, label)
         return self.snapshot
 

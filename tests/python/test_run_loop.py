@@ -73,6 +73,19 @@ def test_recorded_frames_are_the_multiples_reached(tmp_path):
         "frame-000000000.png", "frame-000000002.png", "frame-000000004.png"]
 
 
+def test_a_recorded_frame_shows_its_own_generation(tmp_path, monkeypatch):
+    shown = {}
+    monkeypatch.setattr(live, "save_png",
+                        lambda path, frame: shown.setdefault(path.name, runner.snapshot))
+    evo = fresh()
+    runner = live.Runner(evo, viewer.Snapshotter(evo.network, evo.images),
+                         evoae.Stop(generations=30), record=tmp_path, record_every=10)
+    runner.run()
+    assert {name: snap.generation for name, snap in shown.items()} == {
+        f"frame-{g:09d}.png": g for g in (0, 10, 20, 30)}
+    assert shown["frame-000000030.png"].best_error == evo.best_error
+
+
 def test_actions_run_at_their_generations_and_their_time_is_not_counted():
     evo, seen = fresh(), []
     final = evo.run(generations=10, every=[evoae.Every(4, lambda: seen.append(evo.generation))])
