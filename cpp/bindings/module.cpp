@@ -5,6 +5,7 @@
 namespace evoae::bindings {
 void bind_network(py::module_& m);
 void bind_evolution(py::module_& m);
+void bind_train(py::module_& m);
 
 std::string shape_text(const std::vector<py::ssize_t>& shape) {
   std::string s = "(";
@@ -54,4 +55,5 @@ PYBIND11_MODULE(_core, m) {
       "How this build computes: lanes (8 or 16), fma, hardware_fma, isa");
   evoae::bindings::bind_network(m);
   evoae::bindings::bind_evolution(m);
+  evoae::bindings::bind_train(m);
 }

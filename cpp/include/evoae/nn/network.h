@@ -25,6 +25,9 @@ struct Workspace {
   // floats; a reshape shares its input's. Both empty without keep_activations.
   std::vector<float> tape;
   std::vector<std::size_t> tape_offsets;
+  // With keep_activations, for Network::backward: two ping-pong gradient buffers of the
+  // activations' size, and the fused unpool + conv_transpose's kernel gradient scratch.
+  std::vector<float> grad_a, grad_b, dupsampled;
 
   bool keeps_activations() const { return !tape_offsets.empty(); }
   // Layer i's output in the last forward pass of B images: (B, output size, kLanes) floats.
@@ -79,6 +82,15 @@ class Network {
   // (B, output_shape().size(), kLanes) floats.
   const float* forward_batch(const float* genomes, const float* const* images, int B,
                              Workspace& ws) const;
+  // Backpropagation through the last forward_batch of B images on ws (which must keep
+  // activations), for the same genomes: dy is the gradient of the loss with respect to the
+  // network's output, (B, output_shape().size(), kLanes). ADDS the gradient with respect to
+  // every parameter into grads, (num_params, kLanes) laid out like genomes (lane l: genome
+  // l's gradient, summed over its B images in order). Layer by layer from the last, each
+  // through its op's backward (ops.h); a tied layer adds into its source's weights; an unpool
+  // followed by a conv_transpose runs fused, as forward. The same bits for any batch shape.
+  void backward(const float* genomes, const float* dy, int B, Workspace& ws,
+                float* grads) const;
   // One genome (num_params floats) on S images (S, input size) -> out (S, output size): the
   // genome is laid into all kLanes lanes once, then kLanes * preferred_batch() images run per
   // forward_batch call, in parallel over `threads` (<= 0: OpenMP's default). Each image's

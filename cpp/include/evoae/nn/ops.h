@@ -3,6 +3,15 @@
 // row-major, then lane: index = ((c*H + row)*W + col)*kLanes + lane, and every parameter array
 // holds each parameter for the kLanes genomes side by side. reference_ops.h holds the plain
 // one-genome twins these are tested against.
+//
+// Backward ops sit beside their forward op (ops_backward.cpp holds them). A backward op takes
+// dz, the gradient of the loss with respect to the op's output before its activation
+// (activation_backward makes it from the output's gradient), and the op's input as the forward
+// pass had it (read from the tape). It ADDS the gradient of its parameters into their buffers,
+// laid out like the parameters (so that B images, or a tied layer and its source, sum into
+// one gradient), and WRITES the gradient of its input into dx (dx may be null: no input
+// gradient wanted, e.g. for the first layer). Every sum runs in a fixed order with explicit
+// fmadd (simd.h), so results are the same for any thread count and batch shape.
 #pragma once
 
 #include "evoae/nn/activation.h"
@@ -59,6 +68,51 @@ void conv_transpose_forward(float* out, const float* in, const float* kernels,
                             int C, int H, int W, int kh, int kw, int r, int stride,
                             float* padded, Activation act = Activation::Sigmoid);
 int conv_transpose_padded_size(int C, int H, int W, int kh, int kw, int stride);
+
+// ---- backward ----------------------------------------------------------------------------
+
+// dz = dy * act'(scale * z) * scale, from the forward's output y = act(scale * z) (sigmoid:
+// y (1 - y); tanh: 1 - y^2; ReLU: y > 0; identity: 1). count values, each kLanes wide.
+// dz may be dy.
+void activation_backward(float* dz, const float* y, const float* dy, long count, Activation act,
+                         float scale = 1.0f);
+
+// conv_forward's gradients. dz: (C*m, H-kh+1, W-kw+1, L); in: (C, H, W, L);
+// dkernels += (m, kh, kw, L); dx = (C, H, W, L).
+void conv_backward(float* dx, float* dkernels, const float* dz, const float* in,
+                   const float* kernels, int C, int H, int W, int kh, int kw, int m);
+
+// maxpool_forward's: each output's gradient goes to the first input of its 2x2 block (row by
+// row) that equals the maximum; the rest, and a dropped odd row or column, get 0.
+// dx: (C, H, W, L); dy: (C, H/2, W/2, L); in: (C, H, W, L)
+void maxpool_backward(float* dx, const float* dy, const float* in, int C, int H, int W);
+
+// dense_forward's over B images (summed in image order): dweights += (n, k, L);
+// dbias += (n, L); dx = (B, k, L). dz: (B, n, L) already through the activation and scale.
+void dense_backward(float* dx, float* dweights, float* dbias, const float* dz, const float* in,
+                    const float* weights, int k, int n, int B = 1);
+
+// dense_transposed_forward's: dweights += (n, k, L) (the source layer's); dbias += (k, L);
+// dx = (B, n, L). dz: (B, k, L); in: (B, n, L).
+void dense_transposed_backward(float* dx, float* dweights, float* dbias, const float* dz,
+                               const float* in, const float* weights, int n, int k, int B = 1);
+
+// unpool_forward's: each input gets the sum of its 2x2 block. dx: (C, H, W, L);
+// dy: (C, 2H, 2W, L)
+void unpool_backward(float* dx, const float* dy, int C, int H, int W);
+
+// conv_transpose_forward's with stride 1 or 2: dz: (C/r, OH, OW, L); in: (C, H, W, L);
+// dkernels += (r, kh, kw, L); dx = (C, H, W, L).
+void conv_transpose_backward(float* dx, float* dkernels, const float* dz, const float* in,
+                             const float* kernels, int C, int H, int W, int kh, int kw, int r,
+                             int stride);
+
+// unpool_conv_transpose_forward's: dx = (C, H, W, L) the gradient of the input before
+// unpooling; dkernels += (r, kh, kw, L) (through k' = k (full) (*) ones(2, 2)).
+// upsampled, dupsampled: r*(kh+1)*(kw+1)*L floats of scratch each.
+void unpool_conv_transpose_backward(float* dx, float* dkernels, const float* dz,
+                                    const float* in, const float* kernels, int C, int H, int W,
+                                    int kh, int kw, int r, float* upsampled, float* dupsampled);
 
 // unpool followed by conv_transpose, done as one stride-2 transposed convolution: a value
 // spread over a 2x2 block and then by kernel k lands where a stride-2 transposed convolution
