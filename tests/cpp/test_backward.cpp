@@ -13,6 +13,7 @@
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -892,4 +893,122 @@ TEST(network_backward_refuses_bad_workspaces) {
                   std::invalid_argument);
   CHECK_THROWS_AS(net.backward(genomes.data(), dy.data(), 0, tape, grads.data()),
                   std::invalid_argument);
+}
+
+// ---------------------------------------------------------------- losses
+
+namespace {
+
+constexpr evoae::Loss kLosses[] = {evoae::Loss::MeanAbsolute, evoae::Loss::SumAbsolute,
+                                   evoae::Loss::MeanSquared, evoae::Loss::BinaryCrossEntropy,
+                                   evoae::Loss::SoftmaxCrossEntropy};
+
+// Outputs and targets a loss takes: bce outputs in (0, 1), softmax-ce logits; targets in [0, 1].
+PerLane loss_outputs(std::mt19937& gen, std::size_t n, evoae::Loss loss) {
+  if (loss == evoae::Loss::BinaryCrossEntropy) return lanes::random_per_lane(gen, n, 0.02f, 0.98f);
+  if (loss == evoae::Loss::SoftmaxCrossEntropy) return lanes::random_per_lane(gen, n, -3, 3);
+  return lanes::random_per_lane(gen, n);
+}
+
+}  // namespace
+
+TEST(losses_hand_worked) {
+  // y = (0.2, 0.7, 0.5) against t = (0, 1, 0.5), d = y - t = (0.2, -0.3, 0):
+  // mae (0.2 + 0.3 + 0) / 3, slopes sign(d) / 3; sae 0.5, slopes sign(d); mse (0.04 + 0.09) / 3,
+  // slopes 2 d / 3; bce (-ln 0.8 - ln 0.7 - ln 0.5) / 3 = (0.2231436 + 0.3566749 + 0.6931472)
+  // / 3, slopes (y - t) / (y (1 - y)) / 3 = (0.2 / 0.16, -0.3 / 0.21, 0) / 3.
+  // softmax-ce of y = (1, 2, 3) against class 2: ln(e + e^2 + e^3) - 3 = ln(1 + e^-1 + e^-2)
+  // = ln 1.5032147 = 0.4076059; slopes softmax(y) - t = e^(y - 3.4076059) - t.
+  const std::vector<float> y = {0.2f, 0.7f, 0.5f}, t = {0, 1, 0.5f};
+  struct Case {
+    evoae::Loss loss;
+    std::vector<float> y, t;
+    double value;
+    std::vector<double> grad;
+  };
+  for (const Case& c :
+       {Case{evoae::Loss::MeanAbsolute, y, t, 0.5 / 3, {1.0 / 3, -1.0 / 3, 0}},
+        Case{evoae::Loss::SumAbsolute, y, t, 0.5, {1, -1, 0}},
+        Case{evoae::Loss::MeanSquared, y, t, 0.13 / 3, {0.4 / 3, -0.6 / 3, 0}},
+        Case{evoae::Loss::BinaryCrossEntropy, y, t, 1.2729657 / 3,
+             {1.25 / 3, -0.3 / 0.21 / 3, 0}},
+        Case{evoae::Loss::SoftmaxCrossEntropy, {1, 2, 3}, {0, 0, 1}, 0.4076059,
+             {0.0900306, 0.2447285, 0.6652410 - 1}}}) {
+    std::vector<float> losses(L, kNaN), grad = guarded(std::vector<float>(3 * L, kNaN));
+    evoae::loss_forward_backward(c.loss, lanes::broadcast(c.y).data(),
+                                 lanes::broadcast(c.t).data(), 3, losses.data(), grad.data());
+    CHECK(guard_intact(grad));
+    check_values(losses, std::vector<double>(L, c.value), 1e-6, evoae::loss_name(c.loss));
+    for (int l = 0; l < L; ++l)
+      check_values(lanes::lane(grad.data(), 3, l), c.grad, 1e-6, evoae::loss_name(c.loss));
+    // The loss alone: the same values.
+    std::vector<float> alone(L, kNaN);
+    evoae::loss_forward_backward(c.loss, lanes::broadcast(c.y).data(),
+                                 lanes::broadcast(c.t).data(), 3, alone.data(), nullptr);
+    CHECK(alone == losses);
+  }
+}
+
+TEST(bce_clamps_saturated_outputs) {
+  // Outputs of exactly 0 and 1 (a saturated sigmoid) against the opposite targets: p clamped
+  // to 1e-7 and 1 - 1e-7, a finite loss (-ln 1e-7 = 16.118 for the first) and a finite slope
+  // that pushes the output back.
+  std::vector<float> losses(L), grad(2 * L);
+  evoae::loss_forward_backward(evoae::Loss::BinaryCrossEntropy, lanes::broadcast({0, 1}).data(),
+                               lanes::broadcast({1, 0}).data(), 2, losses.data(), grad.data());
+  for (int l = 0; l < L; ++l) {
+    CHECK(std::isfinite(losses[l]) && losses[l] > 15.9f && losses[l] < 16.1f);
+    CHECK(std::isfinite(grad[l]) && grad[l] < -1e6f);
+    CHECK(std::isfinite(grad[L + l]) && grad[L + l] > 1e6f);
+  }
+  // -(ln 1e-7 + ln(1 - (1 - 1e-7))) / 2, the second p being 1 - 1e-7 rounded to float.
+  const double second = -std::log(1.0 - static_cast<double>(1.0f - 1e-7f));
+  CHECK_NEAR(losses[0], (-std::log(1e-7) + second) / 2, 1e-4);
+}
+
+TEST(losses_fast_vs_twin) {
+  std::mt19937 gen(401);
+  for (evoae::Loss loss : kLosses)
+    for (int n : {1, 10, 784}) {
+      const double d = fast_vs_twin(
+          gen, {loss_outputs(gen, n, loss), lanes::random_per_lane(gen, n, 0, 1)},
+          {{1, false}, {static_cast<std::size_t>(n), false}},
+          [&](const Inputs& x, const Outputs& g) {
+            evoae::loss_forward_backward(loss, x[0], x[1], n, g[0], g[1]);
+          },
+          [&](const Inputs& x, const Outputs& g) {
+            g[0][0] = ref::loss_forward_backward<float>(loss, x[0], x[1], n, g[1]);
+          },
+          evoae::loss_name(loss));
+      CHECK(d < kTwinTol);
+    }
+}
+
+TEST(loss_twins_vs_central_differences) {
+  std::mt19937 gen(402);
+  for (evoae::Loss loss : kLosses) {
+    const int n = 12;
+    const bool bce = loss == evoae::Loss::BinaryCrossEntropy;
+    std::vector<double> y = random_doubles(gen, n, bce ? 0.02 : -3, bce ? 0.98 : 3);
+    const std::vector<double> t = random_doubles(gen, n, 0, 1);
+    std::vector<double> grad(n);
+    ref::loss_forward_backward<double>(loss, y.data(), t.data(), n, grad.data());
+    check_numeric(grad, numeric_gradient(y, {1.0}, [&] {
+                    return std::vector<double>{
+                        ref::loss_forward_backward<double>(loss, y.data(), t.data(), n, nullptr)};
+                  }),
+                  evoae::loss_name(loss));
+  }
+}
+
+TEST(loss_names) {
+  CHECK((evoae::loss_names() ==
+         std::vector<std::string>{"mae", "sae", "mse", "bce", "softmax-ce"}));
+  for (evoae::Loss loss : kLosses) CHECK(evoae::loss_from_name(evoae::loss_name(loss)) == loss);
+  CHECK_THROWS_AS(evoae::loss_from_name("l2"), std::invalid_argument);
+  try {
+    evoae::loss_from_name("l2");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("softmax-ce") != std::string::npos);
+  }
 }
