@@ -21,6 +21,8 @@ using lanes::L;
 
 namespace {
 
+constexpr Activation kSigmoid = Activation::Sigmoid;  // the original's dense layers
+
 // Network::forward on 8 genomes (one per lane) and one image; returns each lane's output.
 PerLane forward_lanes(const Network& net, const PerLane& genomes, const std::vector<float>& image,
                       evoae::Workspace& ws) {
@@ -117,14 +119,14 @@ TEST(varadi_forward_equals_reference_chain) {
     ref::maxpool_forward(a2.data(), a1.data(), 1, 24, 24);
     ref::conv_forward(a3.data(), a2.data(), &g[25], 1, 12, 12, 5, 5, 1);
     ref::maxpool_forward(a4.data(), a3.data(), 1, 8, 8);
-    ref::dense_sigmoid_forward(d1.data(), a4.data(), &g[50], &g[50 + 80], 16, 5);
-    ref::dense_sigmoid_forward(d2.data(), d1.data(), &g[135], &g[135 + 10], 5, 2);
-    ref::dense_sigmoid_forward(d3.data(), d2.data(), &g[147], &g[147 + 10], 2, 5);
-    ref::dense_sigmoid_forward(d4.data(), d3.data(), &g[162], &g[162 + 800], 5, 160);
+    ref::dense_forward(d1.data(), a4.data(), &g[50], &g[50 + 80], 16, 5, kSigmoid);
+    ref::dense_forward(d2.data(), d1.data(), &g[135], &g[135 + 10], 5, 2, kSigmoid);
+    ref::dense_forward(d3.data(), d2.data(), &g[147], &g[147 + 10], 2, 5, kSigmoid);
+    ref::dense_forward(d4.data(), d3.data(), &g[162], &g[162 + 800], 5, 160, kSigmoid);
     ref::unpool_forward(u1.data(), d4.data(), 10, 4, 4);  // reshape(4, 4, 10): same buffer
-    ref::conv_transpose_forward(t1.data(), u1.data(), &g[1122], 10, 8, 8, 5, 5, 1);
+    ref::conv_transpose_forward(t1.data(), u1.data(), &g[1122], 10, 8, 8, 5, 5, 1, 1);
     ref::unpool_forward(u2.data(), t1.data(), 10, 12, 12);
-    ref::conv_transpose_forward(out.data(), u2.data(), &g[1147], 10, 24, 24, 5, 5, 10);
+    ref::conv_transpose_forward(out.data(), u2.data(), &g[1147], 10, 24, 24, 5, 5, 10, 1);
     chain[l] = out;
     // reference::network_forward runs the same ops in the same order: identical floats.
     CHECK(ref::network_forward(net, g.data(), image.data()) == out);
@@ -168,9 +170,9 @@ TEST(small_forward_equals_reference_chain) {
       std::vector<float> c(40), p(8), d(4), u(16), out(15);
       ref::conv_forward(c.data(), image.data(), &g[0], 1, 6, 5, 2, 2, 2);
       ref::maxpool_forward(p.data(), c.data(), 2, 5, 4);
-      ref::dense_sigmoid_forward(d.data(), p.data(), &g[8], &g[40], 8, 4);
+      ref::dense_forward(d.data(), p.data(), &g[8], &g[40], 8, 4, kSigmoid);
       ref::unpool_forward(u.data(), d.data(), 2, 1, 2);
-      ref::conv_transpose_forward(out.data(), u.data(), &g[44], 2, 2, 4, 2, 2, 2);
+      ref::conv_transpose_forward(out.data(), u.data(), &g[44], 2, 2, 4, 2, 2, 2, 1);
       diff = std::max(diff, max_abs_diff(y[l], out));
       CHECK(ref::network_forward(net, g.data(), image.data()) == out);
     }

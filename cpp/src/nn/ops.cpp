@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "box_sums.h"
 #include "evoae/core/simd.h"
 
 namespace evoae {
@@ -344,23 +345,29 @@ void conv_transpose_forward(float* out, const float* in, const float* kernels,
   with_activation(act, [&](auto a) { phases<decltype(a)::value>(out, ph, C, OH, OW, pad_w); });
 }
 
+void box_sums(float* out, int oh, int ow, const float* in, int ih, int iw, int r, int sign,
+              bool add) {
+  for (int j = 0; j < r; ++j)
+    for (int a = 0; a < oh; ++a)
+      for (int b = 0; b < ow; ++b) {
+        vfloat sum{};
+        for (int da = 0; da < 2; ++da)
+          for (int db = 0; db < 2; ++db) {
+            const int ia = a + sign * da, ib = b + sign * db;
+            if (ia >= 0 && ia < ih && ib >= 0 && ib < iw)
+              sum += load(in + ((j * ih + ia) * iw + ib) * L);
+          }
+        float* o = out + ((j * oh + a) * ow + b) * L;
+        store(o, add ? load(o) + sum : sum);
+      }
+}
+
 void unpool_conv_transpose_forward(float* out, const float* in, const float* kernels,
                                    int C, int H, int W, int kh, int kw, int r,
                                    float* upsampled, float* padded, Activation act) {
   const int KH = kh + 1, KW = kw + 1;
-  // k'[a][b] = k[a][b] + k[a-1][b] + k[a][b-1] + k[a-1][b-1], taps outside k being zero.
-  for (int j = 0; j < r; ++j)
-    for (int a = 0; a < KH; ++a)
-      for (int b = 0; b < KW; ++b) {
-        vfloat sum{};
-        for (int da = 0; da < 2; ++da)
-          for (int db = 0; db < 2; ++db) {
-            const int ka = a - da, kb = b - db;
-            if (ka >= 0 && ka < kh && kb >= 0 && kb < kw)
-              sum += load(kernels + ((j * kh + ka) * kw + kb) * L);
-          }
-        store(upsampled + ((j * KH + a) * KW + b) * L, sum);
-      }
+  // k'[a][b] = k[a][b] + k[a][b-1] + k[a-1][b] + k[a-1][b-1], taps outside k being zero.
+  box_sums(upsampled, KH, KW, kernels, kh, kw, r, -1, false);
   conv_transpose_forward(out, in, upsampled, C, H, W, KH, KW, r, 2, padded, act);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "box_sums.h"
 #include "evoae/core/simd.h"
 #include "evoae/nn/ops.h"
 
@@ -141,27 +142,6 @@ void kernel_gradient(float* dk, const KernelGradient& g, int kh, int kw) {
     in_eights(kw, [&](auto taps, int b0) {
       kernel_gradient_taps<decltype(taps)::value>(dk + (a * kw + b0) * L, g, a, b0);
     });
-}
-
-// out[a][b] = the sum of in[a + sign*da][b + sign*db] over da, db in {0, 1} in row order,
-// from 0, for the taps inside in (ih x iw), for r kernels: sign -1 spreads a kernel over 2x2
-// (k' of the fused unpool + conv_transpose, as unpool_conv_transpose_forward makes it), sign
-// +1 gathers it back (the gradient of k from that of k'), added to out where `add`.
-void box_sums(float* out, int oh, int ow, const float* in, int ih, int iw, int r, int sign,
-              bool add) {
-  for (int j = 0; j < r; ++j)
-    for (int a = 0; a < oh; ++a)
-      for (int b = 0; b < ow; ++b) {
-        vfloat sum{};
-        for (int da = 0; da < 2; ++da)
-          for (int db = 0; db < 2; ++db) {
-            const int ia = a + sign * da, ib = b + sign * db;
-            if (ia >= 0 && ia < ih && ib >= 0 && ib < iw)
-              sum += load(in + ((j * ih + ia) * iw + ib) * L);
-          }
-        float* o = out + ((j * oh + a) * ow + b) * L;
-        store(o, add ? load(o) + sum : sum);
-      }
 }
 
 }  // namespace

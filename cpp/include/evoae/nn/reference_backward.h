@@ -1,36 +1,26 @@
 // Plain twins of the backward ops (ops.h) and of Network::backward, templated on the scalar
-// type T (float to check the fast ops, double to be checked against central differences):
-// one genome, one image, no lanes, each gradient written straight from the chain rule in the
-// scatter form (every output's gradient sent back to what made it). The forward twins here are
-// reference_ops.h's, templated, with conv_transpose's stride; the network twin runs them
-// without fusion and keeps every layer's output. Sizes as in ops.h, without the lanes.
+// type T like the forward twins they differentiate (reference_ops.h): one genome, one image, no
+// lanes, each gradient written straight from the chain rule in the scatter form (every
+// output's gradient sent back to what made it). The network twins run the forward twins
+// without fusion and keep every layer's output. Sizes as in ops.h, without the lanes.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <optional>
-#include <stdexcept>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "evoae/nn/activation.h"
 #include "evoae/nn/loss.h"
 #include "evoae/nn/network.h"
+#include "evoae/nn/reference_ops.h"
 
 namespace evoae::reference {
 
 // ---- activations
-
-template <class T>
-T activate(T x, Activation act) {
-  switch (act) {
-    case Activation::Sigmoid: return T(1) / (T(1) + std::exp(-x));
-    case Activation::ReLU: return x > T(0) ? x : T(0);
-    case Activation::Tanh: return std::tanh(x);
-    case Activation::Identity: return x;
-  }
-  return x;
-}
 
 // act'(z) from the output y = act(z).
 template <class T>
@@ -51,31 +41,11 @@ void activation_backward(T* dz, const T* y, const T* dy, long count, Activation 
   for (long i = 0; i < count; ++i) dz[i] = dy[i] * activation_derivative<T>(y[i], act) * scale;
 }
 
-template <class T>
-void activate_all(T* out, long count, Activation act, T scale = T(1)) {
-  for (long i = 0; i < count; ++i) out[i] = activate<T>(scale * out[i], act);
-}
-
-// ---- conv: out[i*m + j][y][x] = act(sum over a, b of in[i][y + a][x + b] * k_j[a][b])
-
-template <class T>
-void conv_forward(T* out, const T* in, const T* kernels, int C, int H, int W, int kh, int kw,
-                  int m, Activation act) {
-  const int OH = H - kh + 1, OW = W - kw + 1;
-  std::fill(out, out + C * m * OH * OW, T(0));
-  for (int i = 0; i < C; ++i)
-    for (int j = 0; j < m; ++j)
-      for (int y = 0; y < OH; ++y)
-        for (int x = 0; x < OW; ++x)
-          for (int a = 0; a < kh; ++a)
-            for (int b = 0; b < kw; ++b)
-              out[((i * m + j) * OH + y) * OW + x] +=
-                  in[(i * H + y + a) * W + x + b] * kernels[(j * kh + a) * kw + b];
-  activate_all<T>(out, C * m * OH * OW, act);
-}
-
 // Each backward twin: dz the gradient before the activation; the parameters' gradients are
 // added to (dkernels, dweights, dbias), the input's written (dx).
+
+// ---- conv
+
 template <class T>
 void conv_backward(T* dx, T* dkernels, const T* dz, const T* in, const T* kernels, int C, int H,
                    int W, int kh, int kw, int m) {
@@ -95,21 +65,9 @@ void conv_backward(T* dx, T* dkernels, const T* dz, const T* in, const T* kernel
         }
 }
 
-// ---- maxpool: 2x2, stride 2, an odd last row or column dropped
+// ---- maxpool: each output's gradient to the first input of its block (in row order) equal
+// to the maximum.
 
-template <class T>
-void maxpool_forward(T* out, const T* in, int C, int H, int W) {
-  for (int c = 0; c < C; ++c)
-    for (int y = 0; y < H / 2; ++y)
-      for (int x = 0; x < W / 2; ++x) {
-        T best = in[(c * H + 2 * y) * W + 2 * x];
-        for (int e = 1; e < 4; ++e)  // the block in row order
-          best = std::max(best, in[(c * H + 2 * y + e / 2) * W + 2 * x + e % 2]);
-        out[(c * (H / 2) + y) * (W / 2) + x] = best;
-      }
-}
-
-// Each output's gradient to the first input of its block (in row order) equal to the maximum.
 template <class T>
 void maxpool_backward(T* dx, const T* dy, const T* in, int C, int H, int W) {
   std::fill(dx, dx + C * H * W, T(0));
@@ -129,65 +87,35 @@ void maxpool_backward(T* dx, const T* dy, const T* in, int C, int H, int W) {
       }
 }
 
-// ---- dense: out[i] = act(scale * (sum_j weights[i][j] * in[j] + bias[i]))
+// ---- dense and its tied form: affine_forward's gradients, read the same two ways
 
 template <class T>
-void dense_forward(T* out, const T* in, const T* weights, const T* bias, int k, int n,
-                   Activation act, T scale) {
-  for (int i = 0; i < n; ++i) {
-    out[i] = bias[i];
-    for (int j = 0; j < k; ++j) out[i] += weights[i * k + j] * in[j];
+void affine_backward(T* dx, T* dweights, T* dbias, const T* dz, const T* in, const T* weights,
+                     int O, int P, int o_step, int p_step) {
+  std::fill(dx, dx + P, T(0));
+  for (int o = 0; o < O; ++o) {
+    dbias[o] += dz[o];
+    for (int p = 0; p < P; ++p) {
+      const int w = o * o_step + p * p_step;
+      dweights[w] += dz[o] * in[p];
+      dx[p] += dz[o] * weights[w];
+    }
   }
-  activate_all<T>(out, n, act, scale);
 }
 
 template <class T>
 void dense_backward(T* dx, T* dweights, T* dbias, const T* dz, const T* in, const T* weights,
                     int k, int n) {
-  std::fill(dx, dx + k, T(0));
-  for (int i = 0; i < n; ++i) {
-    dbias[i] += dz[i];
-    for (int j = 0; j < k; ++j) {
-      dweights[i * k + j] += dz[i] * in[j];
-      dx[j] += dz[i] * weights[i * k + j];
-    }
-  }
-}
-
-// The tied form, the weights (n, k) of a dense layer k -> n mapping n -> k:
-// out[j] = act(scale * (sum_i weights[i][j] * in[i] + bias[j])).
-template <class T>
-void dense_transposed_forward(T* out, const T* in, const T* weights, const T* bias, int n,
-                              int k, Activation act, T scale) {
-  for (int j = 0; j < k; ++j) {
-    out[j] = bias[j];
-    for (int i = 0; i < n; ++i) out[j] += weights[i * k + j] * in[i];
-  }
-  activate_all<T>(out, k, act, scale);
+  affine_backward<T>(dx, dweights, dbias, dz, in, weights, n, k, k, 1);
 }
 
 template <class T>
 void dense_transposed_backward(T* dx, T* dweights, T* dbias, const T* dz, const T* in,
                                const T* weights, int n, int k) {
-  std::fill(dx, dx + n, T(0));
-  for (int j = 0; j < k; ++j) {
-    dbias[j] += dz[j];
-    for (int i = 0; i < n; ++i) {
-      dweights[i * k + j] += dz[j] * in[i];
-      dx[i] += dz[j] * weights[i * k + j];
-    }
-  }
+  affine_backward<T>(dx, dweights, dbias, dz, in, weights, k, n, 1, k);
 }
 
-// ---- unpool: every value fills its 2x2 block
-
-template <class T>
-void unpool_forward(T* out, const T* in, int C, int H, int W) {
-  for (int c = 0; c < C; ++c)
-    for (int y = 0; y < 2 * H; ++y)
-      for (int x = 0; x < 2 * W; ++x)
-        out[(c * 2 * H + y) * 2 * W + x] = in[(c * H + y / 2) * W + x / 2];
-}
+// ---- unpool
 
 template <class T>
 void unpool_backward(T* dx, const T* dy, int C, int H, int W) {
@@ -198,24 +126,7 @@ void unpool_backward(T* dx, const T* dy, int C, int H, int W) {
         dx[(c * H + y / 2) * W + x / 2] += dy[(c * 2 * H + y) * 2 * W + x];
 }
 
-// ---- conv_transpose with a stride: out[i][y*s + a][x*s + b] += in[i*r + j][y][x] * k_j[a][b]
-// over j < r, then act. out: (C/r, (H-1)*s + kh, (W-1)*s + kw).
-
-template <class T>
-void conv_transpose_forward(T* out, const T* in, const T* kernels, int C, int H, int W, int kh,
-                            int kw, int r, int stride, Activation act) {
-  const int OH = (H - 1) * stride + kh, OW = (W - 1) * stride + kw;
-  std::fill(out, out + C / r * OH * OW, T(0));
-  for (int i = 0; i < C / r; ++i)
-    for (int j = 0; j < r; ++j)
-      for (int y = 0; y < H; ++y)
-        for (int x = 0; x < W; ++x)
-          for (int a = 0; a < kh; ++a)
-            for (int b = 0; b < kw; ++b)
-              out[(i * OH + y * stride + a) * OW + x * stride + b] +=
-                  in[((i * r + j) * H + y) * W + x] * kernels[(j * kh + a) * kw + b];
-  activate_all<T>(out, C / r * OH * OW, act);
-}
+// ---- conv_transpose with a stride
 
 template <class T>
 void conv_transpose_backward(T* dx, T* dkernels, const T* dz, const T* in, const T* kernels,
@@ -291,32 +202,34 @@ std::vector<std::vector<T>> network_tape(const Network& net, const T* genome, co
     const T* x = tape[i - 1].data();
     tape[i].assign(l.output.size(), T(0));
     T* out = tape[i].data();
-    if (l.is<Conv>()) {
-      const Conv& c = l.as<Conv>();
-      conv_forward<T>(out, x, p, C, H, W, c.kernel_height, c.kernel_width, c.multiplier,
-                   c.activation);
-    } else if (l.is<MaxPool>()) {
-      maxpool_forward<T>(out, x, C, H, W);
-    } else if (l.is<Dense>()) {
-      const Dense& d = l.as<Dense>();
-      dense_forward<T>(out, x, p, p + l.num_weights, k, d.units, d.activation, T(d.scale));
-    } else if (l.is<DenseTied>()) {
-      const DenseTied& t = l.as<DenseTied>();
-      const Layer& s = layers[t.source];
-      dense_transposed_forward<T>(out, x, genome + s.offset, p, k,
-                               static_cast<int>(l.output.size()), t.activation,
-                               T(s.as<Dense>().scale));
-    } else if (l.is<Unpool>()) {
-      unpool_forward<T>(out, x, C, H, W);
-    } else if (l.is<ConvTranspose>()) {
-      const ConvTranspose& c = l.as<ConvTranspose>();
-      conv_transpose_forward<T>(out, x, p, C, H, W, c.kernel_height, c.kernel_width, c.reducer, 1,
-                             c.activation);
-    } else if (l.is<Reshape>()) {
-      tape[i] = tape[i - 1];
-    } else {
-      throw std::logic_error("network_tape: a layer kind without a reference forward pass");
-    }
+    std::visit(
+        [&](const auto& kind) {
+          using K = std::decay_t<decltype(kind)>;
+          if constexpr (std::is_same_v<K, Conv>) {
+            conv_forward<T>(out, x, p, C, H, W, kind.kernel_height, kind.kernel_width,
+                            kind.multiplier, kind.activation);
+          } else if constexpr (std::is_same_v<K, MaxPool>) {
+            maxpool_forward<T>(out, x, C, H, W);
+          } else if constexpr (std::is_same_v<K, Dense>) {
+            dense_forward<T>(out, x, p, p + l.num_weights, k, kind.units, kind.activation,
+                             T(kind.scale));
+          } else if constexpr (std::is_same_v<K, DenseTied>) {
+            const Layer& s = layers[kind.source];
+            dense_transposed_forward<T>(out, x, genome + s.offset, p, k,
+                                        static_cast<int>(l.output.size()), kind.activation,
+                                        T(s.as<Dense>().scale));
+          } else if constexpr (std::is_same_v<K, Unpool>) {
+            unpool_forward<T>(out, x, C, H, W);
+          } else if constexpr (std::is_same_v<K, ConvTranspose>) {
+            conv_transpose_forward<T>(out, x, p, C, H, W, kind.kernel_height, kind.kernel_width,
+                                      kind.reducer, 1, kind.activation);
+          } else {  // Input, Reshape: the same values, read with other dimensions
+            static_assert(std::is_same_v<K, Input> || std::is_same_v<K, Reshape>,
+                          "a layer kind without a reference forward pass");
+            tape[i] = tape[i - 1];
+          }
+        },
+        l.kind);
   }
   return tape;
 }
@@ -324,7 +237,7 @@ std::vector<std::vector<T>> network_tape(const Network& net, const T* genome, co
 // The network's output (output_shape().size() values).
 template <class T>
 std::vector<T> network_forward(const Network& net, const T* genome, const T* image) {
-  return network_tape(net, genome, image).back();
+  return network_tape<T>(net, genome, image).back();
 }
 
 // grads (num_params) += the gradient of sum_o dy[o] * output[o] with respect to the genome:
