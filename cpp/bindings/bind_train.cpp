@@ -138,7 +138,8 @@ void bind_train(py::module_& m) {
            "One network: genome (num_params,) on images (S, H, W) spread across the SIMD "
            "lanes. Returns (loss, grad (num_params,) float32), means over the images.");
 
-  py::class_<Trainer>(m, "Trainer")
+  // dynamic_attr: the run loop (evoae/run.py) sets stop_reason on what it drives.
+  py::class_<Trainer>(m, "Trainer", py::dynamic_attr())
       .def(py::init(&make_trainer), py::arg("network"), py::arg("images"),
            py::arg("settings"), py::arg("targets") = py::none(), py::arg("labels") = py::none(),
            py::arg("genomes") = py::none(), py::arg("state") = py::none(),

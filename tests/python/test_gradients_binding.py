@@ -164,6 +164,16 @@ def test_trainer_runs_restores_and_evaluates(data):
     assert 0 < all_mae < 1
 
 
+def test_the_run_loop_drives_a_trainer(data):
+    images, _ = data
+    t = _core.Trainer(small_net(), images, {"networks": 2, "threads": 1})
+    report = evoae.run(t, evoae.Stop(generations=4))
+    assert (report.generation, t.stop_reason, report.metric_name) == (4, "generations", "MAE")
+    assert report.best_error == t.best_error == min(t.losses)
+    t.advance(1000, 60.0, target_metric=0.0, patience=2)
+    assert t.generation - t.improved_at <= 2
+
+
 def test_trainer_refuses_bad_settings_and_arguments(data):
     images, _ = data
     net = small_net()

@@ -2,6 +2,7 @@
 // and written to TrainSettings; the per-network settings take a list too.
 #include "evoae/train/settings.h"
 
+#include <limits>
 #include <stdexcept>
 
 namespace evoae {
@@ -34,6 +35,8 @@ Access per_network(std::vector<double> TrainSettings::*member) {
             else s.*member = {std::get<double>(v)};
           }};
 }
+
+constexpr double kNoMax = std::numeric_limits<double>::infinity();
 
 SettingSpec real(const char* name, const char* group, double min, double max, SettingValue def,
                  const char* help) {
@@ -109,7 +112,7 @@ const std::vector<Entry>& entries() {
                                        "adam, adamw: added to the root of the second moment "
                                        "(default: 1e-8)"),
                  number(&S::epsilon, true, 0.0)});
-    t.push_back({real("weight_decay", "training", 0, kSettingIntMax, std::monostate{},
+    t.push_back({real("weight_decay", "training", 0, kNoMax, std::monostate{},
                       "weight decay: an L2 term wd*p added to the gradient (adam, sgd; "
                       "default 0), or p *= 1 - lr*wd before each step (adamw; default 0.01); "
                       "one value, or a list of one per network"),
