@@ -509,7 +509,8 @@ TEST(a_classifier_learns_its_labels) {
   for (int s = 0; s < 16; ++s) {
     const int c = s % 4;
     for (int p = 0; p < 4; ++p)
-      d.inputs.push_back((p == c ? 0.9f : 0.1f) + 0.05f * std::uniform_real_distribution<float>(-1, 1)(gen));
+      d.inputs.push_back((p == c ? 0.9f : 0.1f) +
+                         0.05f * std::uniform_real_distribution<float>(-1, 1)(gen));
     d.labels.push_back(c);
   }
   TrainSettings s = train_settings(2);

@@ -96,7 +96,8 @@ void GradientEvaluator::run_item(const float* packed, int B, Scratch& s, double*
       }
       double metric = 0.0;
       if (metric_ == Metric::MeanAbsoluteError) {
-        for (std::size_t p = 0; p < n; ++p) metric += std::abs(yb[p * kLanes + l] - t[p * kLanes + l]);
+        for (std::size_t p = 0; p < n; ++p)
+          metric += std::abs(yb[p * kLanes + l] - t[p * kLanes + l]);
         metric /= static_cast<double>(n);
       } else {
         std::size_t out = 0, want = 0;  // the first largest of each

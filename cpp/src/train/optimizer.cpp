@@ -29,9 +29,9 @@ void adam_step(float* params, const float* grads, float* m1, float* m2, std::siz
   // The bias corrections per lane, in double: b^t of a b near 1 needs it.
   vfloat step_size, root_c2;
   for (int l = 0; l < kLanes; ++l) {
-    const double t_ = static_cast<double>(t);
-    step_size[l] = static_cast<float>(s.learning_rate[l] / (1.0 - std::pow(double(s.beta1[l]), t_)));
-    root_c2[l] = static_cast<float>(std::sqrt(1.0 - std::pow(double(s.beta2[l]), t_)));
+    const double c1 = 1.0 - std::pow(double(s.beta1[l]), double(t));
+    step_size[l] = static_cast<float>(s.learning_rate[l] / c1);
+    root_c2[l] = static_cast<float>(std::sqrt(1.0 - std::pow(double(s.beta2[l]), double(t))));
   }
   const vfloat one_b1 = 1.0f - s.beta1, one_b2 = 1.0f - s.beta2;
   const vfloat l2 = decoupled ? vfloat{} : s.weight_decay;

@@ -200,7 +200,8 @@ Trainer::Trainer(const Network& net, ObjectiveData data, TrainSettings settings,
   prepare(std::move(data));
   start_from(state.genomes.data());
   const std::vector<float> first = pack_lanes(state.first.data(), N, G);
-  const std::vector<float> second = sgd ? std::vector<float>() : pack_lanes(state.second.data(), N, G);
+  const std::vector<float> second =
+      sgd ? std::vector<float>() : pack_lanes(state.second.data(), N, G);
   const std::size_t GL = G * kLanes;
   for (std::size_t g = 0; g < groups_; ++g) {
     OptimizerState o;

@@ -76,8 +76,9 @@ class GradientEvaluator {
     std::vector<const float*> images, targets;  // B * kLanes; a null target: an empty slot
   };
   // Runs one item: B images per lane, slot (b, lane) at s.images[b * kLanes + lane] with its
-  // target at s.targets[...] (null: an empty slot, its image any valid one); adds each lane's losses and metrics into sums (2 * kLanes doubles) and the
-  // gradient into grads (null: none).
+  // target at s.targets[...] (null: an empty slot, its image any valid one); adds each lane's
+  // losses and metrics into sums (2 * kLanes doubles) and the gradient into grads (null:
+  // none).
   void run_item(const float* packed, int B, Scratch& s, double* sums, float* grads) const;
   // Blocks for `items` items of G-parameter partials.
   std::size_t blocks_for(std::size_t items) const;
