@@ -15,20 +15,6 @@ py::array_t<float> genome_array(const Evolution& e, std::size_t agent) {
   return out;
 }
 
-template <class T>
-py::array_t<T> array_of(const std::vector<T>& v) {
-  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
-  std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
-}
-
-template <class T>
-std::vector<T> vector_of(const py::dict& state, const char* key) {
-  if (!state.contains(key)) throw py::value_error(std::string("the state has no '") + key + "'");
-  auto a = state[key].cast<py::array_t<T, py::array::c_style | py::array::forcecast>>();
-  return std::vector<T>(a.data(), a.data() + a.size());
-}
-
 EvolutionState state_from_dict(const py::dict& d) {
   EvolutionState s;
   for (const char* key : {"generation", "sigma", "evaluations"})
@@ -60,6 +46,8 @@ py::dict state_to_dict(const Evolution& e) {
   d["strategy"] = array_of(s.strategy);  // an evolution strategy's own state; empty for the GA
   return d;
 }
+
+}  // namespace
 
 py::dict spec_to_dict(const SettingSpec& spec) {
   static const char* types[] = {"int", "float", "choice"};
@@ -106,8 +94,6 @@ ObjectiveData objective_data(const Network& net, const FloatArray& images,
   }
   return data;
 }
-
-}  // namespace
 
 void bind_evolution(py::module_& m) {
   m.def("operator_names", [] {
@@ -164,25 +150,9 @@ void bind_evolution(py::module_& m) {
            "A test function (sphere, ellipsoid, rosenbrock, rastrigin) of num_params "
            "parameters in place of a network and images.")
       .def("step", &Evolution::step, py::call_guard<py::gil_scoped_release>())
-      .def(
-          "advance",
-          [](Evolution& e, long max_generations, double max_seconds, double target_metric,
-             long patience) {
-            StopConditions stop;
-            stop.max_generations = max_generations;
-            stop.max_seconds = max_seconds;
-            stop.target_metric = target_metric;
-            stop.patience = patience;
-            Advanced done;
-            {
-              py::gil_scoped_release release;
-              done = e.advance(stop);
-            }
-            return py::make_tuple(done.generations, name(done.reason));
-          },
-          py::arg("max_generations"), py::arg("max_seconds"), py::arg("target_metric") = -1.0,
-          py::arg("patience") = 0,
-          "Runs until a stop condition holds; returns (generations done, reason).")
+      .def("advance", &advance<Evolution>, py::arg("max_generations"), py::arg("max_seconds"),
+           py::arg("target_metric") = -1.0, py::arg("patience") = 0,
+           "Runs until a stop condition holds; returns (generations done, reason).")
       .def("state", &state_to_dict, "The state to restore the run from (a dict of arrays).")
       .def_property_readonly("settings",
                              [](const Evolution& e) { return settings_values(e.settings()); })
