@@ -28,7 +28,7 @@ SMALL_SPECS = {
     "tied_autoencoder": [
         ["input", 8, 10], ["conv", 2, 2, 2, "tanh"], ["maxpool"],  # 7x9x2 -> 3x4x2
         ["dense", 5, "relu", 0.5], ["dense", 3, "tanh", 2.0],
-        ["dense_tied", 4, "identity"], ["dense_tied", 3, "sigmoid"],  # 3 -> 5 -> 24
+        ["dense_tied", 4, "identity"], ["dense_tied", 3],  # 3 -> 5 -> 24, sigmoid
         ["reshape", 3, 4, 2], ["unpool"], ["conv_transpose", 2, 2, 2, "relu"],
     ],
     "multiplier_reducer": [
@@ -325,3 +325,147 @@ def test_varadi_backward_directional_differences():
         numeric, analytic = (up - down) / (2 * STEP), float(grad @ v)
         print(f"\nvaradi, mse along a random direction: {numeric:.10g} vs {analytic:.10g}")
         assert numeric == pytest.approx(analytic, rel=1e-6, abs=1e-9 * np.linalg.norm(grad))
+
+
+# -- the core's gradients against the reference ---------------------------------------------------
+# float32 against float64: the measure is |core - reference| / |reference| over the whole
+# gradient (2-norms), which a wrong layer, offset or lane fails by far more than rounding.
+
+LANES = evoae._core.build_info()["lanes"]
+CORE_TOL = 1e-4
+LOSS_TOL = 1e-5  # relative, of the mean loss
+
+
+def norm_error(got, want) -> float:
+    want = np.asarray(want, np.float64)
+    return float(np.linalg.norm(np.asarray(got, np.float64) - want) / np.linalg.norm(want))
+
+
+def core_network(spec) -> evoae.Network:
+    net = evoae.network_from_spec(json.dumps(spec))
+    assert json.loads(evoae.network_spec(net)) == spec  # the reference reads the same calls
+    assert net.num_params == ref.num_params(spec)
+    return net
+
+
+def float32_case(spec, seed: int, genomes: int, images: int, weight: float = 0.5):
+    """float32 genomes (P, G) and images (S, H, W) for the core; the reference gets the same
+    values in float64."""
+    rng = np.random.default_rng(seed)
+    g = rng.uniform(-weight, weight, (genomes, ref.num_params(spec))).astype(np.float32)
+    x = rng.uniform(0.1, 0.9, (images, spec[0][1], spec[0][2])).astype(np.float32)
+    return g, x, rng
+
+
+def core_targets(spec, loss: str, rng, images: int):
+    """None (the images) where the output has the input's shape and the loss takes any
+    values; else targets of the output's shape (probabilities for softmax-ce)."""
+    out_shape = ref.output_array_shape(ref.build(spec)[-1].output_shape)
+    if loss != "softmax-ce" and out_shape == tuple(spec[0][1:]):
+        return None
+    return targets_for(loss, rng, (images, *out_shape)).astype(np.float32)
+
+
+def check_population(net, spec, genomes, images, targets, loss, compare=None):
+    """Network.gradients against the reference for the genomes at indices `compare` (all by
+    default); returns the worst norm_error."""
+    losses, grads = net.gradients(genomes, images, targets, loss=loss)
+    assert losses.shape == (len(genomes),) and losses.dtype == np.float64
+    assert grads.shape == genomes.shape and grads.dtype == np.float32
+    worst = 0.0
+    for p in range(len(genomes)) if compare is None else compare:
+        value, grad = ref.mean_loss_and_gradient(spec, genomes[p].astype(np.float64),
+                                                 images.astype(np.float64), targets, loss)
+        assert losses[p] == pytest.approx(value, rel=LOSS_TOL), (loss, p)
+        worst = max(worst, norm_error(grads[p], grad))
+    return worst
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_SPECS))
+def test_core_gradients_match_reference(name):
+    spec = SMALL_SPECS[name]
+    net = core_network(spec)
+    # P not a multiple of the lane count: a full block of lanes and a partial one
+    genomes, images, rng = float32_case(spec, 20 + sorted(SMALL_SPECS).index(name),
+                                        genomes=LANES + 3, images=3)
+    for loss in SPEC_LOSSES[name]:
+        worst = check_population(net, spec, genomes, images,
+                                 core_targets(spec, loss, rng, 3), loss)
+        report(f"core gradients, {name}, {loss}, {LANES + 3} genomes", worst)
+        assert worst < CORE_TOL, loss
+
+
+@pytest.mark.parametrize("loss", ref.LOSSES)
+def test_core_gradients_match_reference_varadi(loss):
+    net = core_network(ref.VARADI_SPEC)
+    rng = np.random.default_rng(30)
+    genomes = np.stack([varadi_genome(rng) for _ in range(LANES + 1)]).astype(np.float32)
+    images = evoae.data.scale(evoae.data.ten_digits()[:2])
+    targets = None
+    if loss == "softmax-ce":  # the image as a distribution over its pixels
+        targets = images / images.sum(axis=(1, 2), keepdims=True)
+    # NumPy is slow on 1397 parameters: the first and last lane of the full block and the
+    # one genome of the partial block
+    worst = check_population(net, ref.VARADI_SPEC, genomes, images, targets, loss,
+                             compare=[0, LANES - 1, LANES])
+    report(f"core gradients, varadi, {loss}", worst)
+    assert worst < CORE_TOL
+    if loss == "bce":  # outputs inside the clamp, where its gradient convention is moot
+        outputs = net.forward_population(genomes[[0, LANES - 1, LANES]], images)
+        assert outputs.min() > 1e-3 and outputs.max() < 1 - 1e-3
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_SPECS))
+def test_core_gradient_of_one_network_is_the_mean_over_images(name):
+    spec = SMALL_SPECS[name]
+    net = core_network(spec)
+    S = LANES + 3  # images across lanes: a full block and a partial one
+    genomes, images, rng = float32_case(spec, 40 + sorted(SMALL_SPECS).index(name),
+                                        genomes=1, images=S)
+    genome = genomes[0]
+    for loss in SPEC_LOSSES[name]:
+        targets = core_targets(spec, loss, rng, S)
+        value, grad = net.gradient(genome, images, targets, loss=loss)
+        assert grad.shape == genome.shape and grad.dtype == np.float32
+        want_value, want = ref.mean_loss_and_gradient(spec, genome.astype(np.float64),
+                                                      images.astype(np.float64), targets, loss)
+        assert value == pytest.approx(want_value, rel=LOSS_TOL), loss
+        error = norm_error(grad, want)
+        report(f"core gradient, {name}, {loss}, {S} images", error)
+        assert error < CORE_TOL, loss
+        # the mean of the core's own per-image gradients, and population mode's one genome
+        one_by_one = [net.gradient(genome, images[s:s + 1],
+                                   None if targets is None else targets[s:s + 1], loss=loss)
+                      for s in range(S)]
+        assert value == pytest.approx(np.mean([v for v, _ in one_by_one]), rel=1e-6)
+        assert norm_error(grad, np.mean([g for _, g in one_by_one], axis=0)) < 1e-6, loss
+        pop_losses, pop_grads = net.gradients(genome[None], images, targets, loss=loss)
+        assert pop_losses[0] == pytest.approx(value, rel=1e-6)
+        assert norm_error(pop_grads[0], grad) < 1e-6, loss
+
+
+def test_core_gradient_varadi_defaults_are_mae_on_the_images():
+    net = core_network(ref.VARADI_SPEC)
+    genome = varadi_genome(np.random.default_rng(50)).astype(np.float32)
+    images = evoae.data.scale(evoae.data.ten_digits()[5:8])
+    value, grad = net.gradient(genome, images)
+    want_value, want = ref.mean_loss_and_gradient(ref.VARADI_SPEC, genome.astype(np.float64),
+                                                  images.astype(np.float64))
+    assert value == pytest.approx(want_value, rel=LOSS_TOL)
+    error = norm_error(grad, want)
+    report("core gradient, varadi, default loss (mae)", error)
+    assert error < CORE_TOL
+
+
+def test_core_gradients_do_not_depend_on_thread_count():
+    net = core_network(ref.VARADI_SPEC)
+    rng = np.random.default_rng(60)
+    genomes = np.stack([varadi_genome(rng) for _ in range(LANES + 3)]).astype(np.float32)
+    images = evoae.data.scale(evoae.data.ten_digits()[:4])
+    one, two = (net.gradients(genomes, images, threads=t) for t in (1, 2))
+    np.testing.assert_array_equal(one[0], two[0])
+    np.testing.assert_array_equal(one[1], two[1])
+    many = evoae.data.scale(evoae.data.ten_digits())  # 10 images: more than one call of lanes
+    one, two = (net.gradient(genomes[0], many, threads=t) for t in (1, 2))
+    assert one[0] == two[0]
+    np.testing.assert_array_equal(one[1], two[1])
