@@ -245,8 +245,9 @@ def loss_value(name: str, y: np.ndarray, t: np.ndarray) -> float:
 
 
 def loss_gradient(name: str, y: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """d loss_value / dy, shaped like y. |y - t|' at y = t is 0; bce's is 0 where the clamp
-    holds y (outside [1e-7, 1 - 1e-7])."""
+    """d loss_value / dy, shaped like y. |y - t|' at y = t is 0. bce's is taken at the clamped
+    output p (loss.h): (p - t) / (p (1 - p)) / n, also where the clamp holds y, so that a
+    saturated output is still pushed back (there it is not the clamped loss's derivative)."""
     shape = np.shape(y)
     y, t = np.ravel(y).astype(np.float64), np.ravel(t).astype(np.float64)
     n = y.size
@@ -257,9 +258,8 @@ def loss_gradient(name: str, y: np.ndarray, t: np.ndarray) -> np.ndarray:
     elif name == "mse":
         g = 2.0 * (y - t) / n
     elif name == "bce":
-        c = _bce_clamped(y)
-        inside = (y >= BCE_CLAMP) & (y <= 1.0 - BCE_CLAMP)
-        g = np.where(inside, (c - t) / (c * (1.0 - c)), 0.0) / n
+        p = _bce_clamped(y)
+        g = (p - t) / (p * (1.0 - p)) / n
     elif name == "softmax-ce":
         g = np.exp(_log_softmax(y)) * np.sum(t) - t
     else:
