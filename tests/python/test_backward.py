@@ -248,7 +248,8 @@ def test_losses_hand_worked():
         "mae": (0.25, [0.5, -0.5]),
         "sae": (0.5, [1.0, -1.0]),
         "mse": ((0.04 + 0.09) / 2, [0.2, -0.3]),
-        # -(log 0.8 + log 0.7) / 2; d/dy of -log(1 - y) / 2 is 1 / (2 (1 - y)), of -log y / 2 is -1 / 2y
+        # -(log 0.8 + log 0.7) / 2; the slopes: of -log(1 - y) / 2, 1 / (2 (1 - y)); of
+        # -log(y) / 2, -1 / (2 y)
         "bce": (-(np.log(0.8) + np.log(0.7)) / 2, [1 / 1.6, -1 / 1.4]),
     }
     for loss, (value, grad) in expected.items():
