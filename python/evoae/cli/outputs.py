@@ -20,8 +20,13 @@ from ..run import Every, Interrupt, Progress, Stop, stop_on_signals
 from .run_options import CHECKPOINT_NAME, deferred_interrupts
 
 __all__ = ["ProgressLine", "plain_run", "run_and_write", "write_results", "median_image_mae",
-           "RECONSTRUCTIONS_SHOWN", "OUTPUT_FILES"]
+           "RECONSTRUCTIONS_SHOWN", "OUTPUT_FILES", "EXIT_STATUS"]
 
+#: The epilog of a training command's --help.
+EXIT_STATUS = ("The final line (done or interrupted, and the files written) goes to stdout; "
+               "progress and warnings go to stderr. Exit status: 0 done; 2 bad input (one "
+               "line on stderr says which); 130 stopped by Ctrl-C (SIGINT) and 143 by "
+               "SIGTERM, both after writing every file.")
 RECONSTRUCTIONS_SHOWN = 10  # images in reconstructions.png (the first ones)
 OUTPUT_FILES = ("result.npz", "reconstructions.png", "error_curve.png", "settings.json",
                 CHECKPOINT_NAME)

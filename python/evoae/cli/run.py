@@ -16,7 +16,7 @@ from ..evo.settings import describe
 from ..nn.network import varadi_network
 from ..run import Stop
 from .arguments import int_at_least, writable_folder
-from .outputs import plain_run, run_and_write
+from .outputs import EXIT_STATUS, plain_run, run_and_write
 from .run_options import add_data_options, add_stop_options, start_system
 from .setting_options import add_setting_options
 
@@ -40,10 +40,7 @@ def add_run_command(commands) -> None:
             "crossover, selection, elites, fitness), mini-batches and checkpoints: see the "
             "groups of options below."
         ),
-        epilog=("The final line (done or interrupted, and the files written) goes to stdout; "
-                "progress and warnings go to stderr. Exit status: 0 done; 2 bad input (one "
-                "line on stderr says which); 130 stopped by Ctrl-C (SIGINT) and 143 by "
-                "SIGTERM, both after writing every file."),
+        epilog=EXIT_STATUS,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_stop_options(run)

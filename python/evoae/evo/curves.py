@@ -11,16 +11,18 @@ MAE_LABEL = "best MAE per pixel"  # the label of a curve of mean |error| per pix
 
 def fitness_curve(history: np.ndarray, settings: dict, samples_per_generation: int,
                   values_per_sample: int) -> tuple[np.ndarray, str]:
-    """(values, label): for fitness (or loss) "sae" the history (sums of |error| over a
-    generation's samples and pixels) as the mean |error| per pixel; for loss "mae" the history
-    as it is (already that mean); for any other (mse, rmse, cross-entropy, bce, ...) the values
-    themselves, named as they are. `settings`: an evolution's (its "fitness") or a trainer's
-    (its "loss")."""
+    """(values, label): for "sae" the history (sums of |error|) as the mean |error| per pixel;
+    for "mae" the history as it is (already that mean); for any other measure (mse, rmse,
+    cross-entropy, bce, ...) the values themselves, named as they are. `settings`: an
+    evolution's, whose fitness "sae" sums over a generation's samples and pixels, or a
+    trainer's, whose "loss" is a mean over a step's images (so sae sums over pixels only)."""
     history = np.asarray(history, dtype=np.float64)
-    kind = "loss" if "loss" in settings else "fitness"
-    measure = settings.get(kind, "sae")
+    if "loss" in settings:
+        kind, measure, samples = "loss", settings["loss"], 1
+    else:
+        kind, measure, samples = "fitness", settings.get("fitness", "sae"), samples_per_generation
     if measure == "sae":
-        return history / (samples_per_generation * values_per_sample), MAE_LABEL
+        return history / (samples * values_per_sample), MAE_LABEL
     if measure == "mae":
         return history, MAE_LABEL
     return history, f"best {measure} ({kind})"

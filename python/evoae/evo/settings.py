@@ -33,9 +33,11 @@ class Setting:
         return "--" + self.name.replace("_", "-")
 
 
-def settings_table(specs: list) -> dict[str, Setting]:
-    """Every setting of a core's table (a list of spec dicts) by name, in the table's order."""
-    return {spec["name"]: Setting(**{**spec, "choices": tuple(spec["choices"])})
+def settings_table(specs: list, per_network: tuple = ()) -> dict[str, Setting]:
+    """Every setting of a core's table (a list of spec dicts) by name, in the table's order;
+    those named in `per_network` also take a list of one value per network."""
+    return {spec["name"]: Setting(**{**spec, "choices": tuple(spec["choices"])},
+                                  per_network=spec["name"] in per_network)
             for spec in specs}
 
 
@@ -57,8 +59,9 @@ def given_settings(values: dict, table: dict[str, Setting] = SETTINGS) -> dict:
     outside the `table`'s ranges."""
     given = {k: v for k, v in values.items() if v is not None}
     for name, value in given.items():
-        if name in table:
-            _check_number(table[name], value)
+        if name in table:  # a per-network setting's list: each value
+            for one in value if isinstance(value, (list, tuple)) else (value,):
+                _check_number(table[name], one)
     return given
 
 

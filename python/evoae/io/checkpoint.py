@@ -3,14 +3,15 @@ a run saved at generation 70 and continued to 120 ends bit for bit as one run st
 
 meta: system ("evolution" or "backprop"; files without it are evolution's), network
 (network_spec), settings (resolved), the state's numbers (evolution: generation, sigma (the
-1/5 rule's), evaluations), images_shape, images_sha256, images_stored, extra (the saver's,
-e.g. the command line's options). Arrays: the state's arrays (evolution: genomes, errors,
-sigmas (each agent's), history, strategy), the objective's targets or labels when it has them
-and, up to STORE_IMAGES_MAX_BYTES of them, the images; larger image sets are kept as their
-SHA-256 fingerprint and must be given again. No random state is needed: every random number
-derives from (seed, purpose, generation, agent). Only a system's public parts are used
-(CHECKPOINT, state(), settings, network, images, targets, labels), so this module imports no
-system (their save and load call it).
+1/5 rule's), evaluations; backprop: generation (steps), evaluations), images_shape,
+images_sha256, images_stored, extra (the saver's, e.g. the command line's options). Arrays:
+the state's arrays (evolution: genomes, errors, sigmas (each agent's), history, strategy;
+backprop: genomes, history and the optimiser's moments first and second), the objective's
+targets or labels when it has them and, up to STORE_IMAGES_MAX_BYTES of them, the images;
+larger image sets are kept as their SHA-256 fingerprint and must be given again. No random
+state is needed: every random number derives from (seed, purpose, generation, agent). Only a
+system's public parts are used (CHECKPOINT, state(), settings, network, images, targets,
+labels), so this module imports no system (their save and load call it).
 """
 from __future__ import annotations
 
@@ -53,6 +54,10 @@ _LAYOUTS = {
     "evolution": _Layout(("genomes", "errors", "sigmas", "history", "strategy"),
                          ("generation", "sigma", "evaluations"),
                          _setting_names(_core.setting_specs())),
+    # The optimiser's moments: Adam's first and second, SGD's velocity (first; second empty).
+    "backprop": _Layout(("genomes", "history", "first", "second"),
+                        ("generation", "evaluations"),
+                        _setting_names(_core.train_setting_specs())),
 }
 _OLDEST = "evolution"  # the system of checkpoints written before meta said which
 
@@ -65,7 +70,8 @@ class CheckpointData:
     images: np.ndarray  # float32 (S, H, W): the stored ones or the (same) ones given
     settings: dict  # the system's resolved settings
     state: dict  # the system's state (evolution: generation, genomes, errors, sigmas, sigma,
-    # history, evaluations, strategy)
+    # history, evaluations, strategy; backprop: generation, genomes, history, evaluations,
+    # first, second)
     extra: dict  # what the saver passed as extra
     images_stored: bool  # False: the file holds only their fingerprint
     targets: Optional[np.ndarray] = None  # float32 (S, ...): what the images map to, if given
