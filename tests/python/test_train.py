@@ -182,7 +182,7 @@ def train_parser():
 def test_keywords_options_and_defaults_are_the_table_s():
     signature = inspect.signature(evoae.Trainer).parameters
     options = {a.dest: a for a in train_parser()._actions}
-    t = trainer()
+    t = evoae.Trainer(evoae.varadi_network(), TEN)
     for name, spec in TRAIN_SETTINGS.items():
         assert signature[name].default == spec.default, name
         assert signature[name].kind is inspect.Parameter.KEYWORD_ONLY
@@ -284,7 +284,7 @@ def test_train_another_network_and_data(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--holdout", "0.95"], ["holdout"]),  # 10 images: none left to train on
+    (["--holdout", "0.99"], ["holdout"]),  # 10 images: none left to train on
     (["--networks", "2", "--learning-rate", "0.1,0.2,0.3"], ["learning_rate"]),
     (["--samples", "11"], ["--samples 11"]),
 ])
