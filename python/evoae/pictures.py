@@ -46,7 +46,7 @@ def save_error_curve(path: str | os.PathLike, mae_history: np.ndarray,
     names what the values are (by default the mean absolute error per pixel)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     generations = np.arange(len(mae_history))
-    ax.plot(generations + 1, mae_history, lw=1.2, label="best agent")
+    ax.plot(generations + 1, mae_history, lw=1.2, label="best")
     for name, value in (reference_lines or {}).items():
         ax.axhline(value, ls="--", lw=0.8, color="gray")
         ax.annotate(name, (1, value), fontsize=7, color="gray", va="bottom")

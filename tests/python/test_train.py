@@ -139,7 +139,7 @@ def test_a_checkpoint_knows_its_system(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     (dict(learning_rate=0), "learning_rate must be > 0"),
     (dict(optimizer="rmsprop"), "choose adam"),
-    (dict(loss="nope"), "choose mae"),
+    (dict(loss="nope"), "unknown loss \"nope\": use mae, sae"),
     (dict(networks=2, learning_rate=[0.1, 0.2, 0.3]), "learning_rate"),
     (dict(seed=2**70), "seed must be"),
     (dict(rate=0.1), "unknown setting 'rate'"),
@@ -320,7 +320,7 @@ def test_train_help():
                    "--holdout", "--init", "--data", "--samples", "--network", "--out",
                    "--resume", "--checkpoint-every", "--threads"):
         assert option in text, option
-    assert "{adam,adamw,sgd}" in text and "or one per network, comma-separated" in text
+    assert "{adam,adamw,sgd}" in text and "one per network: comma-separated" in text
     for words in ("result.npz", "checkpoint.npz", "130 stopped by Ctrl-C", "143 by SIGTERM"):
         assert words in text, words
 

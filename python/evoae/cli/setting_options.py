@@ -43,7 +43,7 @@ def add_setting_options(parser: argparse.ArgumentParser,
         if spec.type == "int":
             notes.append("{:,} to {:,}".format(*bounds(spec)))
         if spec.per_network:
-            notes.append("or one per network, comma-separated")
+            notes.append("one per network: comma-separated")
         note = f" ({'; '.join(notes)})" if notes else ""
         kwargs = dict(default=None, help=spec.help + note + "%(default).0s")
         if spec.type == "choice":

@@ -86,7 +86,7 @@ def command_train(args: argparse.Namespace) -> int:
     print(f"evoae {__version__} train: {trainer.network.num_params} parameters, "
           f"{trainer.num_train} images{held_out}, {s['networks']} network"
           f"{'s' if s['networks'] > 1 else ''}, seed {s['seed']}{resumed}; "
-          f"{describe(s, ('seed', 'threads', 'networks'), TRAIN_SETTINGS, 'the defaults')}",
+          f"{describe(s, ('seed', 'threads', 'networks', 'holdout'), TRAIN_SETTINGS, '', False)}",
           file=sys.stderr)
     return run_and_write(args, trainer, images, source, stop, _summary, unit="step",
                          error="loss")

@@ -99,9 +99,11 @@ def _text(value) -> str:
 
 
 def describe(settings: dict, skip: tuple = ("seed", "threads", "population", "mutations"),
-             table: dict[str, Setting] = SETTINGS, plain: str = "the original loop") -> str:
+             table: dict[str, Setting] = SETTINGS, plain: str = "the original loop",
+             changed_only: bool = True) -> str:
     """The settings of `table` that differ from their defaults, e.g. 'mutation gaussian, step
-    control self-adaptive, tau 0.0189', or `plain` when none does."""
+    control self-adaptive, tau 0.0189', or `plain` when none does; with changed_only=False
+    every setting that has a value (that acts)."""
     parts = []
     for name, spec in table.items():
         value = settings.get(name)
@@ -110,7 +112,7 @@ def describe(settings: dict, skip: tuple = ("seed", "threads", "population", "mu
         default = spec.default
         if name == "sigma":
             default = DEFAULT_SIGMA.get(settings.get("mutation"), default)
-        if value == default:  # a setting without a default has a value only when it acts
-            continue
+        if changed_only and value == default:  # a setting without a default has a value
+            continue  # only when it acts
         parts.append(f"{name.replace('_', ' ')} {_text(value)}")
     return ", ".join(parts) if parts else plain
