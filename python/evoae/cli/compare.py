@@ -146,7 +146,8 @@ def run_one(name: str, kwargs: dict, seed: int, seconds: float, threads: Optiona
     evo.run(seconds=seconds, interval=interval,
             callback=lambda p: curve.append((p.elapsed, p.generation, p.best_mae)) and False)
     final = evo.evaluate_best_on_all_images()
-    return {"setting": name, "seed": seed, "kwargs": kwargs, "settings": evo.settings,
+    return {"setting": name, "system": evo.CHECKPOINT, "seed": seed, "kwargs": kwargs,
+            "settings": evo.settings,
             "generations": evo.generation, "evaluations": evo.evaluations,
             "final_mae": final.mae, "curve": curve}
 
@@ -170,7 +171,8 @@ def compare(settings: list[tuple[str, dict]], seeds: list[int], seconds: float,
         if log:
             done = sum(x is not None for x in results)
             print(f"[{done}/{len(tasks)}] {r['setting']} seed {r['seed']}: MAE "
-                  f"{r['final_mae']:.4f} after {r['generations']} generations", file=log,
+                  f"{r['final_mae']:.4f} after {r['generations']} "
+                  f"{'steps' if r.get('system') == 'backprop' else 'generations'}", file=log,
                   flush=True)
 
     try:
@@ -202,14 +204,16 @@ class Interrupted(KeyboardInterrupt):
 
 
 def summarise(results: list[dict]) -> list[dict]:
-    """Per setting, in first-seen order: runs, median generations, MAE median/min/max."""
+    """Per setting, in first-seen order: its system, runs, median generations (steps), MAE
+    median/min/max."""
     rows: dict[str, list[dict]] = {}
     for r in results:
         rows.setdefault(r["setting"], []).append(r)
     table = []
     for name, runs in rows.items():
         maes = np.array([r["final_mae"] for r in runs])
-        table.append({"setting": name, "runs": len(runs),
+        table.append({"setting": name, "system": runs[0].get("system", "evolution"),
+                      "runs": len(runs),
                       "generations": int(np.median([r["generations"] for r in runs])),
                       "median": float(np.median(maes)), "min": float(maes.min()),
                       "max": float(maes.max())})
@@ -227,7 +231,7 @@ def format_table(table: list[dict], seconds: float, median_image: float) -> str:
     lines.append(f"reference: median image {median_image:.4f}, backpropagation in the "
                  f"reference system ~{BACKPROP_MAE:.3f}, original loop after 30,000 "
                  f"generations 0.09-0.11")
-    if any(row["setting"].split("+")[0] == "backprop" for row in table):
+    if any(row["system"] == "backprop" for row in table):
         lines.append("(backprop's generations are optimiser steps of one network on every "
                      "image)")
     return "\n".join(lines)
