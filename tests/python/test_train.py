@@ -335,3 +335,16 @@ def test_compare_settings_name_backprop():
         "backprop+learning_rate=0.003", {"system": "backprop", "learning_rate": 0.003})
     assert parse_setting("mine:system=backprop,optimizer=sgd")[1] == dict(system="backprop",
                                                                          optimizer="sgd")
+
+
+def test_the_readme_s_trainer_example_runs_as_written(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    section = text[text.index("## Backpropagation: `evoae train`"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)  # it must not need files from the source tree
+    names: dict = {}
+    exec(compile(code, "README.md", "exec"), names)
+    assert names["trainer"].generation == 2000 and names["several"].genomes.shape[0] == 3
