@@ -125,6 +125,15 @@ def test_resume_is_bit_for_bit(tmp_path, kwargs):
     assert_same_run(resumed, straight)
 
 
+def test_run_saves_a_checkpoint_every_n_steps(tmp_path):
+    t = trainer(batch=4)
+    t.run(generations=7, checkpoint=tmp_path / "c.npz", checkpoint_every=3, interval=0.001)
+    saved = evoae.Trainer.load(tmp_path / "c.npz")
+    assert saved.generation == 6
+    saved.run(generations=1)
+    assert_same_run(saved, t)
+
+
 def test_a_checkpoint_knows_its_system(tmp_path):
     trainer().save(tmp_path / "t.npz")
     evoae.Evolution(evoae.varadi_network(), TEN[:2], population=2).save(tmp_path / "e.npz")
@@ -239,6 +248,12 @@ def test_train_writes_every_output_and_they_reload(trained):
         assert (trained / name).read_bytes().startswith(PNG_SIGNATURE)
     resumed = evoae.Trainer.load(trained / "checkpoint.npz")
     assert_same_run(resumed, python)
+
+
+def test_evoae_view_shows_a_training_result(trained, tmp_path, capsys):
+    assert main(["view", str(trained / "result.npz"), "--no-window", "--save",
+                 str(tmp_path / "view.png")]) == 0
+    assert (tmp_path / "view.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
 def test_train_resumes_bit_for_bit(trained, tmp_path, capsys):
