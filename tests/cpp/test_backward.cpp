@@ -973,19 +973,43 @@ TEST(losses_hand_worked) {
 
 TEST(bce_clamps_saturated_outputs) {
   // Outputs of exactly 0 and 1 (a saturated sigmoid) against the opposite targets: p clamped
-  // to 1e-7 and 1 - 1e-7, a finite loss (-ln 1e-7 = 16.118 for the first) and a finite slope
+  // to 1e-7 and 1 - 1e-7, a finite loss (-ln 1e-7 = 16.118 for each) and a finite slope
   // that pushes the output back.
   std::vector<float> losses(L), grad(2 * L);
   evoae::loss_forward_backward(evoae::Loss::BinaryCrossEntropy, lanes::broadcast({0, 1}).data(),
                                lanes::broadcast({1, 0}).data(), 2, losses.data(), grad.data());
   for (int l = 0; l < L; ++l) {
-    CHECK(std::isfinite(losses[l]) && losses[l] > 15.9f && losses[l] < 16.1f);
+    CHECK(std::isfinite(losses[l]) && losses[l] > 16.1f && losses[l] < 16.2f);
     CHECK(std::isfinite(grad[l]) && grad[l] < -1e6f);
     CHECK(std::isfinite(grad[L + l]) && grad[L + l] > 1e6f);
   }
-  // -(ln 1e-7 + ln(1 - (1 - 1e-7))) / 2, the second p being 1 - 1e-7 rounded to float.
-  const double second = -std::log(1.0 - static_cast<double>(1.0f - 1e-7f));
-  CHECK_NEAR(losses[0], (-std::log(1e-7) + second) / 2, 1e-4);
+  CHECK_NEAR(losses[0], -std::log(1e-7), 1e-4);  // -(ln 1e-7 + ln(1 - (1 - 1e-7))) / 2
+}
+
+TEST(bce_saturated_at_1_is_clamped_as_in_float64) {
+  // Outputs at or above 1 - 1e-7 (1, and the largest float below 1) are clamped to p = 1 - 1e-7
+  // as the float64 reference clamps them: loss -ln(1 - p) = -ln 1e-7 for target 0, slope
+  // (p - t) / (p (1 - p)) / n. 1 - 1e-7 rounded to float (1 - 1.19e-7) would be 19% off.
+  // The largest float below 1 - 1e-7 is not clamped.
+  const std::vector<float> y = {1.0f, 1.0f, std::nextafter(1.0f, 0.0f),
+                                std::nextafter(1.0f - 1e-7f, 0.0f)};
+  const std::vector<float> t = {0.0f, 0.3f, 0.0f, 0.0f};
+  const int n = static_cast<int>(y.size());
+  double want_loss = 0.0;
+  std::vector<double> want_grad;
+  for (int i = 0; i < n; ++i) {
+    const double p = std::min(static_cast<double>(y[i]), 1.0 - 1e-7);
+    want_loss -= (t[i] * std::log(p) + (1.0 - t[i]) * std::log(1.0 - p)) / n;
+    want_grad.push_back((p - t[i]) / (p * (1.0 - p)) / n);
+  }
+  std::vector<float> losses(L), grad(n * L);
+  evoae::loss_forward_backward(evoae::Loss::BinaryCrossEntropy, lanes::broadcast(y).data(),
+                               lanes::broadcast(t).data(), n, losses.data(), grad.data());
+  for (int l = 0; l < L; ++l) {
+    CHECK_NEAR(losses[l], want_loss, 1e-5 * want_loss);
+    const std::vector<float> got = lanes::lane(grad.data(), n, l);
+    for (int i = 0; i < n; ++i) CHECK_NEAR(got[i], want_grad[i], 1e-5 * std::fabs(want_grad[i]));
+  }
 }
 
 TEST(losses_fast_vs_twin) {

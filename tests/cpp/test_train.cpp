@@ -162,6 +162,13 @@ std::vector<float> random_genomes(std::size_t P, std::size_t G, unsigned seed) {
   return random_buffer(gen, P * G, -0.5f, 0.5f);
 }
 
+// 6x6 -> 5 -> 36 -> 6x6, dense layers only: B = 4 images per lane and pass.
+Network dense_network() {
+  Network net(6, 6);
+  net.dense(5).dense(36).reshape(6, 6, 1);
+  return net;
+}
+
 struct PopulationResult {
   std::vector<double> losses, metrics;
   std::vector<float> grads;  // (P, G)
@@ -214,53 +221,71 @@ TEST(gradients_have_the_same_bits_at_1_2_3_threads) {
 }
 
 TEST(population_lanes_are_independent) {
-  // A network's loss and gradient are the same bits whichever lane and group it sits in.
-  const Network net = small_network();
-  const std::size_t S = 12, G = net.num_params();
-  const std::vector<float> images = random_images(S);
-  const ImageSet set{images.data(), images.data(), nullptr, S};
-  const std::vector<float> genomes = random_genomes(18, G, 8);
-  const PopulationResult all = population_gradients(net, genomes, 18, set, 2);
-  std::vector<float> pair(genomes.begin() + 17 * G, genomes.end());  // network 17 in lane 0
-  pair.insert(pair.end(), genomes.begin() + 4 * G, genomes.begin() + 5 * G);  // 4 in lane 1
-  const PopulationResult alone = population_gradients(net, pair, 2, set, 1);
-  CHECK(alone.losses[0] == all.losses[17] && alone.losses[1] == all.losses[4]);
-  CHECK(std::equal(alone.grads.begin(), alone.grads.begin() + G, all.grads.begin() + 17 * G));
-  CHECK(std::equal(alone.grads.begin() + G, alone.grads.end(), all.grads.begin() + 4 * G));
+  // A network's loss, metric and gradient are the same bits whichever lane and group it sits
+  // in: in a full group of kLanes (every lane the same image), among the chains of the last
+  // P % kLanes networks packed into lanes, or alone (the one-network mode), for populations
+  // that fill no group, one, and one and a part. The dense network runs B = 4 images per lane
+  // and pass: 45 images are 16 chains of 2 or 3 images, 3 rows with empty slots in some lanes.
+  CHECK(dense_network().preferred_batch() == 4 && small_network().preferred_batch() == 1);
+  for (const Network& net : {small_network(), dense_network()}) {
+    for (std::size_t S : {std::size_t(5), std::size_t(12), std::size_t(45)}) {
+      const std::size_t G = net.num_params();
+      const std::vector<float> images = random_images(S);
+      const ImageSet set{images.data(), images.data(), nullptr, S};
+      const std::vector<float> genomes = random_genomes(L + 3, G, 8);
+      std::vector<OneResult> alone;
+      for (std::size_t n = 0; n < L + 3; ++n)
+        alone.push_back(one_gradient(net, genomes.data() + n * G, set, 1));
+      for (std::size_t P : {std::size_t(1), std::size_t(2), std::size_t(L - 1), std::size_t(L),
+                            std::size_t(L + 3)}) {
+        // Networks L+2, L+1, ... first, so that each sits in another lane than its own.
+        std::vector<float> population;
+        for (std::size_t n = 0; n < P; ++n) {
+          const float* g = genomes.data() + (L + 2 - n) * G;
+          population.insert(population.end(), g, g + G);
+        }
+        const PopulationResult all = population_gradients(net, population, P, set, 2);
+        for (std::size_t n = 0; n < P; ++n) {
+          const OneResult& want = alone[L + 2 - n];
+          CHECK(all.losses[n] == want.loss && all.metrics[n] == want.metric);
+          CHECK(std::equal(want.grad.begin(), want.grad.end(), all.grads.begin() + n * G));
+        }
+      }
+    }
+  }
 }
 
 TEST(one_network_gradient_is_the_mean_of_its_images) {
-  // 21 images: the second item has 5 empty lanes, which must add nothing. Each image alone
-  // fills one lane; the means agree within float rounding. Population mode (the genome in
-  // one lane, every image there in turn) gives the same, and the same MAE.
-  const Network net = small_network();
-  const std::size_t S = 21, G = net.num_params();
-  const std::vector<float> images = random_images(S, 4);
-  const std::vector<float> genome = random_genomes(1, G, 9);
-  for (Loss loss : {Loss::MeanAbsolute, Loss::MeanSquared, Loss::BinaryCrossEntropy}) {
-    const OneResult all = one_gradient(net, genome.data(), {images.data(), images.data(),
-                                                            nullptr, S}, 2, loss);
-    std::vector<double> mean(G, 0.0);
-    double loss_mean = 0.0, mae = 0.0;
-    for (std::size_t s = 0; s < S; ++s) {
-      const OneResult one = one_gradient(net, genome.data(), {images.data(), images.data(), &s, 1},
-                                         1, loss);
-      for (std::size_t i = 0; i < G; ++i) mean[i] += one.grad[i] / double(S);
-      loss_mean += one.loss / S;
-      mae += one.metric / S;
+  // small_network on 21 images: 21 chains of one image in two units of lanes, the second with
+  // 11 empty lanes, which must add nothing; the dense network on 45: 16 chains of 2 or 3
+  // images, B = 4, 3 rows with empty slots in some lanes. Each image alone fills one lane;
+  // the means agree within float rounding. Population mode of one network is the same path.
+  for (const Network& net : {small_network(), dense_network()}) {
+    const std::size_t S = net.preferred_batch() == 1 ? 21 : 45, G = net.num_params();
+    const std::vector<float> images = random_images(S, 4);
+    const std::vector<float> genome = random_genomes(1, G, 9);
+    for (Loss loss : {Loss::MeanAbsolute, Loss::MeanSquared, Loss::BinaryCrossEntropy}) {
+      const ImageSet set{images.data(), images.data(), nullptr, S};
+      const OneResult all = one_gradient(net, genome.data(), set, 2, loss);
+      std::vector<double> mean(G, 0.0);
+      double loss_mean = 0.0, mae = 0.0;
+      for (std::size_t s = 0; s < S; ++s) {
+        const OneResult one =
+            one_gradient(net, genome.data(), {images.data(), images.data(), &s, 1}, 1, loss);
+        for (std::size_t i = 0; i < G; ++i) mean[i] += one.grad[i] / double(S);
+        loss_mean += one.loss / S;
+        mae += one.metric / S;
+      }
+      double scale = 0.0;
+      for (double g : mean) scale = std::max(scale, std::fabs(g));
+      CHECK(scale > 1e-3);  // a gradient to compare
+      std::vector<float> got = all.grad;
+      check_values(got, mean, 1e-5 * scale, "one-network gradient");
+      CHECK_NEAR(all.loss, loss_mean, 1e-6 * std::fabs(loss_mean));
+      CHECK_NEAR(all.metric, mae, 1e-6);
+      const PopulationResult pop = population_gradients(net, genome, 1, set, 2, loss);
+      CHECK(pop.grads == all.grad && pop.losses[0] == all.loss && pop.metrics[0] == all.metric);
     }
-    double scale = 0.0;
-    for (double g : mean) scale = std::max(scale, std::fabs(g));
-    CHECK(scale > 1e-3);  // a gradient to compare
-    std::vector<float> got = all.grad;
-    check_values(got, mean, 1e-5 * scale, "one-network gradient");
-    CHECK_NEAR(all.loss, loss_mean, 1e-6 * std::fabs(loss_mean));
-    CHECK_NEAR(all.metric, mae, 1e-6);
-    const PopulationResult pop = population_gradients(net, genome, 1, {images.data(),
-                                                      images.data(), nullptr, S}, 2, loss);
-    check_values(pop.grads, mean, 1e-5 * scale, "population gradient");
-    CHECK_NEAR(pop.losses[0], all.loss, 1e-6 * std::fabs(loss_mean));
-    CHECK_NEAR(pop.metrics[0], mae, 1e-6);
   }
 }
 
@@ -387,7 +412,8 @@ TEST(training_has_the_same_bits_at_1_2_3_threads) {
 
 TEST(a_network_trained_in_a_group_equals_it_trained_alone) {
   // Network 17 (lane 1 of the second group) and network 2 of a 20-network run, with their
-  // own learning rates, against the same two as a 2-network run: the same bits.
+  // own learning rates, against the same two as a 2-network run and 17 as a run of its own:
+  // the same bits.
   const Network net = small_network();
   const std::size_t G = net.num_params();
   TrainSettings s = train_settings(20);
@@ -406,6 +432,13 @@ TEST(a_network_trained_in_a_group_equals_it_trained_alone) {
   run_steps(alone, 5);
   CHECK(alone.genome(0) == group.genome(17) && alone.genome(1) == group.genome(2));
   CHECK(alone.losses()[0] == group.losses()[17] && alone.losses()[1] == group.losses()[2]);
+  TrainSettings one_settings = pair_settings;
+  one_settings.networks = 1;
+  one_settings.learning_rate = {s.learning_rate[17]};
+  Trainer single(net, autoencoder_data(15), one_settings,
+                 std::vector<float>(pair.begin(), pair.begin() + G));
+  run_steps(single, 5);
+  CHECK(single.genome(0) == group.genome(17) && single.losses()[0] == group.losses()[17]);
 }
 
 TEST(a_restored_trainer_continues_bit_for_bit) {

@@ -97,11 +97,13 @@ void loss_forward_backward(Loss loss, const float* output, const float* target, 
       sum = fmadd(d, d, sum);
       slope = 2.0f * d;
     } else if (loss == Loss::BinaryCrossEntropy) {
-      // Clamped: no log 0. The slope is the unclamped one at the clamped p, so that an output
-      // saturated at 0 or 1 still gets pushed back.
-      const vfloat p = vmin(vmax(y, eps), one - eps);
-      sum -= fmadd(t, vlog(p), (one - t) * vlog(one - p));
-      slope = (p - t) / (p * (one - p));
+      // Clamped: no log 0. 1 - p is clamped at 1e-7 itself: 1 - 1e-7 has no float (it rounds to
+      // 1 - 1.19e-7, 19% off at the clamp); 1 - y is exact for y >= 0.5. The slope is the
+      // unclamped one at the clamped p, so that an output saturated at 0 or 1 still gets
+      // pushed back.
+      const vfloat p = vmin(vmax(y, eps), one), q = vmax(one - y, eps);  // q: 1 - p
+      sum -= fmadd(t, vlog(p), (one - t) * vlog(q));
+      slope = (p - t) / (p * q);
     } else {  // mae, sae; |d|' at d = 0 is 0
       sum += vmax(d, -d);
       slope = d > 0.0f ? one : d < 0.0f ? -one : vfloat{};

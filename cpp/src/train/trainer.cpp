@@ -244,8 +244,6 @@ void Trainer::prepare(ObjectiveData data) {
   grads_.assign(groups_ * GL, 0.0f);
   for (std::size_t g = 0; g < groups_; ++g)
     optimizers_.emplace_back(settings_.optimizer, net_.num_params(), lane_settings(g));
-  lane_losses_.resize(groups_ * kLanes);
-  lane_metrics_.resize(groups_ * kLanes);
   losses_.resize(networks());
   metrics_.resize(networks());
 }
@@ -286,21 +284,10 @@ void Trainer::select_batch() {
 }
 
 void Trainer::measure() {
-  const std::size_t G = net_.num_params();
   const float* targets = targets_.empty() ? inputs_.data() : targets_.data();
   const ImageSet images{inputs_.data(), targets, batch_rows_.data(), batch_rows_.size()};
-  if (networks() == 1) {  // lane 0 holds the network, the other lanes do not step
-    const std::vector<float> genome = this->genome(0);
-    std::vector<float> grad(G);
-    evaluator_.one_network(genome.data(), images, &losses_[0], &metrics_[0], grad.data());
-    std::fill(grads_.begin(), grads_.end(), 0.0f);
-    for (std::size_t i = 0; i < G; ++i) grads_[i * kLanes] = grad[i];
-  } else {
-    evaluator_.population_packed(params_.data(), groups_, images, lane_losses_.data(),
-                                 lane_metrics_.data(), grads_.data());
-    std::copy_n(lane_losses_.begin(), networks(), losses_.begin());
-    std::copy_n(lane_metrics_.begin(), networks(), metrics_.begin());
-  }
+  evaluator_.population_in_lanes(params_.data(), networks(), images, losses_.data(),
+                                 metrics_.data(), grads_.data());
   best_ = 0;  // NaN (a diverged network) loses to any number
   for (std::size_t n = 1; n < networks(); ++n)
     if (losses_[n] < losses_[best_] || (std::isnan(losses_[best_]) && !std::isnan(losses_[n])))

@@ -167,14 +167,16 @@ T loss_forward_backward(Loss loss, const T* y, const T* t, int n, T* grad) {
   }
   const T eps = T(1e-7);
   for (int i = 0; i < n; ++i) {
-    const T d = y[i] - t[i], p = std::min(std::max(y[i], eps), T(1) - eps);
+    // q = 1 - p clamped at eps itself: in float, 1 - eps would round (as loss.cpp says).
+    const T d = y[i] - t[i], p = std::min(std::max(y[i], eps), T(1)),
+            q = std::max(T(1) - y[i], eps);
     T value = 0, slope = 0;  // the loss of this output and its derivative
     if (loss == Loss::MeanSquared) {
       value = d * d;
       slope = 2 * d;
     } else if (loss == Loss::BinaryCrossEntropy) {
-      value = -(t[i] * std::log(p) + (1 - t[i]) * std::log(1 - p));
-      slope = (p - t[i]) / (p * (1 - p));  // at the clamped p: see loss.h
+      value = -(t[i] * std::log(p) + (1 - t[i]) * std::log(q));
+      slope = (p - t[i]) / (p * q);  // at the clamped p: see loss.h
     } else {  // mae, sae
       value = std::fabs(d);
       slope = T((d > 0) - (d < 0));

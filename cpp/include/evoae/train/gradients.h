@@ -1,18 +1,25 @@
 // The loss of networks over many images and its gradient with respect to every parameter,
-// in parallel with OpenMP. Two ways to fill the kLanes lanes of a forward pass:
+// in parallel with OpenMP. The (network, image) pairs are packed into the kLanes SIMD lanes of
+// forward and backward passes, each lane carrying one network's weights:
 //
-//   population   kLanes different networks (packed into lanes, their own weights each) on
-//                the same images: every lane sees the same image in a slot. More networks
-//                run as groups of kLanes, the last one padded.
-//   one network  the genome in every lane and a different image in each lane; the lanes'
-//                gradients are summed (lane 0 first) into the one network's gradient.
+//   chains   every network's images are cut into the same nb blocks of consecutive images
+//            (nb from the image count, the genome size and B only, blocks_for); a chain is one
+//            network on one block, run in one lane, B = net.preferred_batch() images of it per
+//            pass (an item), its gradient summed image by image in order into the chain's own
+//            partial, from zero.
+//   units    kLanes chains run side by side, by one thread: first each full group of kLanes
+//            networks (as pack_lanes lays them) on block k, every lane the same image; then
+//            the chains of the last P % kLanes networks, block by block, network by network
+//            (chain q = k * (P % kLanes) + t), kLanes to a unit, so that only the last unit
+//            has empty lanes (1 network on 10 images: 16 lanes, 10 used; 8 networks: 5 units
+//            of 16 lanes). A lane past a chain's end adds nothing.
+//   sums     a network's gradient, loss and metric are its chains' partials added in block
+//            order (p0 + p1 + p2 ...), divided by the image count.
 //
-// Losses, metrics and gradients are means over the images (nn/loss.h gives each image's
-// loss). Deterministic at any thread count: the images are split into fixed work items
-// (forward_batch's B = net.preferred_batch() images per lane each), consecutive items into a
-// fixed number of blocks that depends on the image count and the genome size only; a block
-// runs its items in order, adding each item's gradient into the block's own partial (Network::
-// backward), and the partials are summed block by block in order.
+// So a network's results depend on its genome, the images and nb only: the same bits at any
+// thread count, in any lane, alone or among any number of networks (the one-network mode is
+// the population of one). Losses, metrics and gradients are means over the images (nn/loss.h
+// gives each image's loss).
 #pragma once
 
 #include <cstddef>
@@ -50,16 +57,19 @@ class GradientEvaluator {
   GradientEvaluator(const Network& net, Loss loss, Metric metric = Metric::MeanAbsoluteError,
                     int threads = 0);
 
-  // Population mode: P networks, genomes (P, G). losses, metrics: (P); grads: (P, G), or
-  // null for the loss and metric alone (no backward pass).
+  // P networks, genomes (P, G). losses, metrics: (P); grads: (P, G), or null for the loss
+  // and metric alone (no backward pass). std::invalid_argument for no images.
   void population(const float* genomes, std::size_t P, const ImageSet& images, double* losses,
                   double* metrics, float* grads);
-  // The same on `groups` groups of kLanes networks already packed, (groups, G, kLanes).
-  // losses, metrics: (groups * kLanes), padding lanes included; grads: (groups, G, kLanes).
+  // The same on P networks already packed, (lane_groups(P), G, kLanes) as pack_lanes lays
+  // them (the optimisers step them so); grads alike, its padding lanes 0.
+  void population_in_lanes(const float* packed, std::size_t P, const ImageSet& images,
+                           double* losses, double* metrics, float* grads);
+  // population_in_lanes of groups * kLanes networks: every lane of `groups` groups counts as
+  // a network, padding included. losses, metrics: (groups * kLanes).
   void population_packed(const float* packed, std::size_t groups, const ImageSet& images,
                          double* losses, double* metrics, float* grads);
-  // One-network mode: genome (G). grad: (G), or null. An image count that is not a multiple
-  // of kLanes leaves lanes empty: they add nothing.
+  // One network, genome (G): population() of one. grad: (G), or null.
   void one_network(const float* genome, const ImageSet& images, double* loss, double* metric,
                    float* grad);
 
@@ -68,30 +78,35 @@ class GradientEvaluator {
   Metric metric() const { return metric_; }
   int threads() const { return threads_; }
   int images_per_lane() const { return batch_; }  // B of an item
+  // nb: the blocks each network's S images are cut into (see above): enough for one network's
+  // chains to fill the lanes (kLanes, or S if fewer), chains of at least B images when S
+  // allows, at most 64, and partials of at most 64 MiB per group.
+  std::size_t blocks_for(std::size_t S) const;
 
  private:
-  struct Scratch {  // a thread's: the tape, and B images per lane of targets and dy
+  struct Scratch {  // a thread's: the tape, the lanes' genomes and targets of an item
     Workspace ws;
-    std::vector<float> target, dy;              // (B, output size, kLanes) each
+    std::vector<float> params;                  // a unit of tail chains' genomes (G, kLanes)
+    std::vector<float> target;                  // (B, output size, kLanes)
     std::vector<const float*> images, targets;  // B * kLanes; a null target: an empty slot
   };
-  // Runs one item: B images per lane, slot (b, lane) at s.images[b * kLanes + lane] with its
-  // target at s.targets[...] (null: an empty slot, its image any valid one); adds each lane's
-  // losses and metrics into sums (2 * kLanes doubles) and the gradient into grads (null:
-  // none).
-  void run_item(const float* packed, int B, Scratch& s, double* sums, float* grads) const;
-  // Blocks for `items` items of G-parameter partials.
-  std::size_t blocks_for(std::size_t items) const;
+  // Runs one item: `rows` images per lane, slot (b, lane) at s.images[b * kLanes + lane] with
+  // its target at s.targets[...] (null: an empty slot, its image any valid one); adds each
+  // lane's losses and metrics into sums (2 * kLanes doubles, row by row) and its gradient
+  // into grads (null: none).
+  void run_item(const float* params, int rows, Scratch& s, double* sums, float* grads) const;
 
   const Network& net_;
   Loss loss_;
   Metric metric_;
   int threads_;
   int batch_;
-  std::vector<Scratch> scratch_;      // one per thread
-  std::vector<float> partials_;       // (units, G, kLanes), reused
-  std::vector<double> sums_;          // (units, 2 * kLanes): losses, then metrics
-  std::vector<float> packed_one_;     // one_network's genome in every lane
+  std::vector<Scratch> scratch_;  // one per thread
+  std::vector<float> partials_;   // (units of a wave, G, kLanes), reused
+  std::vector<double> sums_;      // (units of a wave, 2 * kLanes): losses, then metrics
+  // Tail chain q's network (0 .. P % kLanes - 1) and its partial's offset from the first tail
+  // unit's, reused.
+  std::vector<std::size_t> tail_network_, tail_offset_;
 };
 
 }  // namespace evoae

@@ -1,6 +1,7 @@
-// Training by backpropagation: one network (images across the SIMD lanes) or a population of
-// networks (one per lane, each its own weights and per-network settings) on a data set, with
-// the interface of the evolution's engine (evo/evolution.h), so that the one run loop
+// Training by backpropagation: one network or a population of networks (each its own weights
+// and per-network settings, their (network, image) pairs packed into the SIMD lanes as
+// train/gradients.h says: a network trains to the same bits alone or among others) on a data
+// set, with the interface of the evolution's engine (evo/evolution.h), so that the one run loop
 // (python/evoae/run.py) drives either: generation() counts steps, best_error() is the best
 // network's loss, advance() stops as Evolution::advance does.
 //
@@ -102,7 +103,6 @@ class Trainer {
   std::size_t groups_ = 0;
   std::vector<float> params_, grads_;  // (groups, G, kLanes)
   std::vector<Optimizer> optimizers_;  // one per group
-  std::vector<double> lane_losses_, lane_metrics_;  // (groups * kLanes)
   std::vector<double> losses_, metrics_, history_;
   std::size_t best_ = 0;
   long step_ = 0;
