@@ -191,7 +191,8 @@ void GradientEvaluator::population_in_lanes(const float* packed, std::size_t P,
     if (grads) partials_.resize(units * GL);
     sums_.assign(units * 2 * kLanes, 0.0);
     const long units_l = static_cast<long>(units), G_l = static_cast<long>(G);
-#pragma omp parallel num_threads(threads_)
+    // One unit (one network on up to kLanes images): no threads to start and wait for.
+#pragma omp parallel num_threads(threads_) if (units > 1)
     {
       Scratch& s = scratch_[omp_get_thread_num()];
 #pragma omp for schedule(dynamic)
