@@ -2,6 +2,8 @@
 // sum runs in the order its comment states, whatever the blocking: a lane's result is fixed by
 // the source, the same for any width, batch shape and thread count.
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "box_sums.h"
@@ -90,57 +92,83 @@ void add_images(float* d, const float* x, int n, int B) {
 
 // ---- correlations of convolutions
 
-// T neighbouring outputs of a strided "valid" correlation: out[t] = sum over the kernel's taps
-// (a, b) in row order of big[a][t * stride + b] * kernel[a][b]. big: the tap (0, 0) of output
-// 0 in a plane big_w wide.
-template <int T>
+// Calls f(std::integral_constant<int, stride>{}) for the strides the kernels below are
+// unrolled for: 1 (conv, conv_transpose) and 2 (the fused unpool + conv_transpose).
+template <class F>
+void with_stride(int stride, F&& f) {
+  if (stride == 1) return f(std::integral_constant<int, 1>{});
+  if (stride == 2) return f(std::integral_constant<int, 2>{});
+  throw std::invalid_argument("conv_transpose_backward: stride " + std::to_string(stride) +
+                              ", expected 1 or 2");
+}
+
+// T neighbouring outputs of a stride-S "valid" correlation: out[t] = sum over the kernel's
+// taps (a, b) in row order of big[a][t * S + b] * kernel[a][b]. big: the tap (0, 0) of output
+// 0 in a plane big_w wide. The T values of big a tap needs slide along the row: tap b + S
+// needs one new one (each load serves up to T taps), so S windows, one per b % S.
+template <int T, int S>
 void strided_outputs(float* out, const float* big, int big_w, const float* kernel, int kh,
-                     int kw, int stride) {
+                     int kw) {
   vfloat acc[T] = {};
-  for (int a = 0; a < kh; ++a)
-    for (int b = 0; b < kw; ++b) {
-      const vfloat k = load(kernel + (a * kw + b) * L);
-      const float* tap = big + (a * big_w + b) * L;
-      for (int t = 0; t < T; ++t) acc[t] = fmadd(load(tap + t * stride * L), k, acc[t]);
-    }
+  for (int a = 0; a < kh; ++a) {
+    const float* row = big + a * big_w * L;
+    vfloat window[S][T] = {};  // window[b % S][t] = row[t * S + b] for the next tap b
+    for (int r = 0; r < S && r < kw; ++r)
+      for (int t = 0; t < T; ++t) window[r][t] = load(row + (t * S + r) * L);
+    for (int b0 = 0; b0 < kw; b0 += S)
+      for (int r = 0; r < S && b0 + r < kw; ++r) {
+        const int b = b0 + r;
+        const vfloat k = load(kernel + (a * kw + b) * L);
+        for (int t = 0; t < T; ++t) acc[t] = fmadd(window[r][t], k, acc[t]);
+        if (b + S >= kw) continue;
+        for (int t = 0; t + 1 < T; ++t) window[r][t] = window[r][t + 1];
+        window[r][T - 1] = load(row + ((T - 1) * S + b + S) * L);
+      }
+  }
   for (int t = 0; t < T; ++t) store(out + t * L, acc[t]);
 }
 
 // The gradient of one kernel, dk[a][b] += sum over the pairs c, then rows y < small_h, then
-// columns x < small_w of big_c[y * stride + a][x * stride + b] * small_c[y][x]: conv's (big
-// the input, small the output's gradient, stride 1) and conv_transpose's (big the output's
-// gradient, small the input). Pair c's planes start at big + c * big_step, small + c *
-// small_step.
+// columns x < small_w of big_c[y * S + a][x * S + b] * small_c[y][x]: conv's (big the input,
+// small the output's gradient, S = 1) and conv_transpose's (big the output's gradient, small
+// the input). Pair c's planes start at big + c * big_step, small + c * small_step.
 struct KernelGradient {
   const float* big;
   long big_step;
   int big_w;
   const float* small;
   long small_step;
-  int small_h, small_w, pairs, stride;
+  int small_h, small_w, pairs;
 };
 
-// Taps (a, b0..b0+T-1) of the gradient, sharing each load of small.
-template <int T>
+// Taps (a, b0..b0+T-1) of the gradient, sharing each load of small; the T values of big a
+// column needs slide along the row, S new ones per column (each loaded once).
+template <int T, int S>
 void kernel_gradient_taps(float* dk, const KernelGradient& g, int a, int b0) {
   vfloat acc[T];
   for (int t = 0; t < T; ++t) acc[t] = load(dk + t * L);
   for (int c = 0; c < g.pairs; ++c)
     for (int y = 0; y < g.small_h; ++y) {
-      const float* big = g.big + c * g.big_step + ((y * g.stride + a) * g.big_w + b0) * L;
+      const float* big = g.big + c * g.big_step + ((y * S + a) * g.big_w + b0) * L;
       const float* small = g.small + c * g.small_step + y * g.small_w * L;
+      vfloat window[T];  // big[x * S + t] for the next column x
+      for (int t = 0; t < T; ++t) window[t] = load(big + t * L);
       for (int x = 0; x < g.small_w; ++x) {
         const vfloat v = load(small + x * L);
-        for (int t = 0; t < T; ++t) acc[t] = fmadd(load(big + (x * g.stride + t) * L), v, acc[t]);
+        for (int t = 0; t < T; ++t) acc[t] = fmadd(window[t], v, acc[t]);
+        if (x + 1 == g.small_w) break;
+        for (int t = 0; t < T; ++t)
+          window[t] = t + S < T ? window[t + S] : load(big + ((x + 1) * S + t) * L);
       }
     }
   for (int t = 0; t < T; ++t) store(dk + t * L, acc[t]);
 }
 
+template <int S>
 void kernel_gradient(float* dk, const KernelGradient& g, int kh, int kw) {
   for (int a = 0; a < kh; ++a)
     in_eights(kw, [&](auto taps, int b0) {
-      kernel_gradient_taps<decltype(taps)::value>(dk + (a * kw + b0) * L, g, a, b0);
+      kernel_gradient_taps<decltype(taps)::value, S>(dk + (a * kw + b0) * L, g, a, b0);
     });
 }
 
@@ -168,11 +196,11 @@ void conv_backward(float* dx, float* dkernels, const float* dz, const float* in,
   const int OH = H - kh + 1, OW = W - kw + 1;
   if (dkernels)
     for (int j = 0; j < m; ++j)
-      kernel_gradient(dkernels + j * kh * kw * L,
-                      KernelGradient{in, static_cast<long>(H) * W * L, W,
-                                     dz + j * OH * OW * L, static_cast<long>(m) * OH * OW * L,
-                                     OH, OW, C, 1},
-                      kh, kw);
+      kernel_gradient<1>(dkernels + j * kh * kw * L,
+                         KernelGradient{in, static_cast<long>(H) * W * L, W,
+                                        dz + j * OH * OW * L, static_cast<long>(m) * OH * OW * L,
+                                        OH, OW, C},
+                         kh, kw);
   // dx[i][p][q] = sum over j, a, b of dz[i*m + j][p - a][q - b] * k_j[a][b]: a transposed
   // convolution of dz with reducer m.
   if (dx)
@@ -263,25 +291,29 @@ void unpool_backward(float* dx, const float* dy, int C, int H, int W) {
 void conv_transpose_backward(float* dx, float* dkernels, const float* dz, const float* in,
                              const float* kernels, int C, int H, int W, int kh, int kw, int r,
                              int stride) {
-  const int OH = (H - 1) * stride + kh, OW = (W - 1) * stride + kw;
-  if (dkernels)
-    for (int j = 0; j < r; ++j)
-      kernel_gradient(dkernels + j * kh * kw * L,
-                      KernelGradient{dz, static_cast<long>(OH) * OW * L, OW, in + j * H * W * L,
-                                     static_cast<long>(r) * H * W * L, H, W, C / r, stride},
-                      kh, kw);
-  // dx[i*r + j][y][x] = sum over a, b of dz[i][y*stride + a][x*stride + b] * k_j[a][b].
-  if (dx)
-    for (int i = 0; i < C / r; ++i)
+  with_stride(stride, [&](auto stride_constant) {
+    constexpr int S = decltype(stride_constant)::value;
+    const int OH = (H - 1) * S + kh, OW = (W - 1) * S + kw;
+    if (dkernels)
       for (int j = 0; j < r; ++j)
-        for (int y = 0; y < H; ++y) {
-          float* out = dx + ((i * r + j) * H + y) * W * L;
-          const float* big = dz + (i * OH + y * stride) * OW * L;
-          in_eights(W, [&](auto size, int x) {
-            strided_outputs<decltype(size)::value>(out + x * L, big + x * stride * L, OW,
-                                                   kernels + j * kh * kw * L, kh, kw, stride);
-          });
-        }
+        kernel_gradient<S>(dkernels + j * kh * kw * L,
+                           KernelGradient{dz, static_cast<long>(OH) * OW * L, OW,
+                                          in + j * H * W * L, static_cast<long>(r) * H * W * L,
+                                          H, W, C / r},
+                           kh, kw);
+    // dx[i*r + j][y][x] = sum over a, b of dz[i][y*S + a][x*S + b] * k_j[a][b].
+    if (dx)
+      for (int i = 0; i < C / r; ++i)
+        for (int j = 0; j < r; ++j)
+          for (int y = 0; y < H; ++y) {
+            float* out = dx + ((i * r + j) * H + y) * W * L;
+            const float* big = dz + (i * OH + y * S) * OW * L;
+            in_eights(W, [&](auto size, int x) {
+              strided_outputs<decltype(size)::value, S>(out + x * L, big + x * S * L, OW,
+                                                        kernels + j * kh * kw * L, kh, kw);
+            });
+          }
+  });
 }
 
 void unpool_conv_transpose_backward(float* dx, float* dkernels, const float* dz,

@@ -120,10 +120,10 @@ void dense_transposed_backward(float* dx, float* dweights, float* dbias, const f
 // dy: (C, 2H, 2W, L)
 void unpool_backward(float* dx, const float* dy, int C, int H, int W);
 
-// conv_transpose_forward's with any stride (1 or 2 in use): dz: (C/r, OH, OW, L) with
-// OH = (H-1)*stride + kh, OW likewise; in: (C, H, W, L); dkernels += (r, kh, kw, L), each
-// weight's sum over output channels, rows, columns in order; dx = (C, H, W, L), each value a
-// strided correlation of dz with its kernel, taps in row order.
+// conv_transpose_forward's with stride 1 or 2 (std::invalid_argument for others): dz: (C/r,
+// OH, OW, L) with OH = (H-1)*stride + kh, OW likewise; in: (C, H, W, L); dkernels += (r, kh,
+// kw, L), each weight's sum over output channels, rows, columns in order; dx = (C, H, W, L),
+// each value a strided correlation of dz with its kernel, taps in row order.
 void conv_transpose_backward(float* dx, float* dkernels, const float* dz, const float* in,
                              const float* kernels, int C, int H, int W, int kh, int kw, int r,
                              int stride);
