@@ -326,6 +326,12 @@ TEST(conv_transpose_backward_hand_worked) {
       check_values(lanes::lane(dk.data(), kw, l), c.dk, 0, "conv_transpose dk");
     }
   }
+  // The kernels are unrolled for strides 1 and 2 only.
+  std::vector<float> buffer(8 * L);
+  CHECK_THROWS_AS(evoae::conv_transpose_backward(buffer.data(), buffer.data(), buffer.data(),
+                                                 buffer.data(), buffer.data(), 1, 1, 2, 1, 2, 1,
+                                                 3),
+                  std::invalid_argument);
 }
 
 TEST(unpool_conv_transpose_backward_hand_worked) {
