@@ -82,7 +82,10 @@ def main() -> int:
                       "runs_new": runs[p, "new"]})
         print(f"{p:>8} {old:>10,.0f} {new:>10,.0f} {new / old:>8.2f}")
     if args.json:
-        args.json.write_text(json.dumps({"threads": args.threads, "rounds": args.rounds,
+        commit = subprocess.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
+                                capture_output=True, text=True).stdout.strip()
+        args.json.write_text(json.dumps({"old": args.old, "new_commit": commit,
+                                         "threads": args.threads, "rounds": args.rounds,
                                          "load_before": load_before, "load_after": load_after,
                                          "time": time.strftime("%Y-%m-%d %H:%M"),
                                          "table": table}, indent=2) + "\n")

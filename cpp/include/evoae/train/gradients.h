@@ -12,7 +12,11 @@
 //            the chains of the last P % kLanes networks, block by block, network by network
 //            (chain q = k * (P % kLanes) + t), kLanes to a unit, so that only the last unit
 //            has empty lanes (1 network on 10 images: 16 lanes, 10 used; 8 networks: 5 units
-//            of 16 lanes). A lane past a chain's end adds nothing.
+//            of 16 lanes). A lane past a chain's end adds nothing. A unit is the smallest
+//            share of work: a single one (one network on up to kLanes images) runs on one
+//            thread without a parallel region. Two threads could only share it by splitting
+//            its lanes (twice the work in the same time) or its layers (a barrier per layer
+//            for about 0.2 ms of work on the paper's network), so they do not.
 //   sums     a network's gradient, loss and metric are its chains' partials added in block
 //            order (p0 + p1 + p2 ...), divided by the image count.
 //
