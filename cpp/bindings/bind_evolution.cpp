@@ -232,6 +232,8 @@ void bind_evolution(py::module_& m) {
       })
       .def_property_readonly("images_per_generation", &Evolution::images_per_generation)
       .def_property_readonly("evaluations", &Evolution::evaluations)
+      .def_property_readonly("gradient_evaluations", &Evolution::gradient_evaluations,
+                             "(genome, sample) forward and backward passes of memetic learning")
       .def_property_readonly("num_images", &Evolution::num_images);
 }
 
