@@ -80,7 +80,8 @@ EvolutionSettings resolve_memetic_settings(EvolutionSettings s) {
   if (s.objective == ObjectiveKind::Reconstruction && *s.gradient_loss == Loss::SoftmaxCrossEntropy)
     throw bad("gradient_loss 'softmax-ce' needs the classification objective (labels); "
               "reconstruction learns by mae, sae, mse or bce");
-  if (s.gradient_rate == 0.0) s.gradient_rate = s.gradient_optimizer == OptimizerKind::Sgd ? 0.1 : 0.01;
+  if (s.gradient_rate == 0.0)
+    s.gradient_rate = s.gradient_optimizer == OptimizerKind::Sgd ? 0.1 : 0.01;
   return s;
 }
 
@@ -88,11 +89,11 @@ double memetic_bytes(const Network& net, const EvolutionSettings& s, int threads
   // Weights, gradients and at most two moments per lane-packed parameter.
   const double lanes = static_cast<double>(lane_groups(s.population)) * kLanes;
   const double weights = 4.0 * lanes * net.num_params() * sizeof(float);
-  // Each thread's tape (every layer's output, preferred_batch() images per lane) and its two
-  // gradient buffers.
+  // Each thread's workspace: the tape (every layer's output, preferred_batch() images per
+  // lane) and four buffers of the largest activation (as the Trainer counts it).
   double outputs = 0.0;
   for (const Layer& layer : net.layers()) outputs += static_cast<double>(layer.output.size());
-  const double tape = (outputs + 2.0 * net.max_activation_size()) * net.preferred_batch() *
+  const double tape = (outputs + 4.0 * net.max_activation_size()) * net.preferred_batch() *
                       kLanes * sizeof(float);
   return weights + threads * tape;
 }
