@@ -194,7 +194,8 @@ const std::vector<Entry>& entries() {
                  choice(&S::memetic, parse_memetic)});
     t.push_back({positive_real("gradient_rate", "engine",
                                "memetic: the learning rate of the gradient steps (default: "
-                               "adam and adamw 0.01, sgd 0.1)"),
+                               "adam and adamw 0.01, training's; sgd 1, the best of 0.1-3 "
+                               "for the mean losses on the ten digits)"),
                  number(&S::gradient_rate, true, 0.0)});
     t.push_back({names("gradient_optimizer", "engine", optimizer_names(),
                        "memetic: the optimiser of the gradient steps, as training's "
