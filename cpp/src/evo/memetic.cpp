@@ -123,8 +123,8 @@ void MemeticLearner::learn(const float* genomes, std::size_t count,
   // Fresh optimisers: no agent inherits another's (or its own last) moments.
   std::vector<Optimizer> optimizers(groups, Optimizer(optimizer_, G, lane_settings_));
   for (int step = 0; step < steps_; ++step) {
-    gradients_.population(weights.data(), groups, images, losses_.data(), metrics_.data(),
-                          grads_.data());
+    gradients_.population_packed(weights.data(), groups, images, losses_.data(),
+                                 metrics_.data(), grads_.data());
     for (std::size_t g = 0; g < groups; ++g)
       optimizers[g].step(weights.data() + g * group, grads_.data() + g * group);
   }
