@@ -38,7 +38,7 @@ def test_settings_resolve_and_describe():
     assert s["gradient_rate"] == 1.0 and s["gradient_loss"] == "mse"
     text = describe(s)
     assert "gradient steps 2" in text and "memetic baldwinian" in text
-    assert evo._core.gradient_evaluations == 2 * evo.evaluations
+    assert evo.gradient_evaluations == 2 * evo.evaluations
 
 
 @pytest.mark.parametrize("kwargs, message", [

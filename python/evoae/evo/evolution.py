@@ -139,6 +139,11 @@ class Evolution(System):
         return self._core.improved_at
 
     @property
+    def gradient_evaluations(self) -> int:
+        """Forward + backward passes of memetic learning (gradient_steps x evaluations)."""
+        return self._core.gradient_evaluations
+
+    @property
     def batch(self) -> np.ndarray:
         """Indices of this generation's images; empty when every generation uses all."""
         return self._core.batch
