@@ -93,8 +93,8 @@ def run_all(configurations, args) -> list[dict]:
              "busy_cores_before": busy}
         results.append(r)
         rate = f"{r['evals_per_s']:,.0f} evals/s" if "error" not in r else r["error"]
-        print(f"  {implementation:<7}{allocator:<9}{threads:>3} threads {' '.join(extra)}: "
-              f"{rate}", flush=True)
+        label = " ".join((f"{threads:>3} threads", *extra))
+        print(f"  {implementation:<7}{allocator:<9}{label}: {rate}", flush=True)
     return results
 
 
