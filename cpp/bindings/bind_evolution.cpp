@@ -15,20 +15,6 @@ py::array_t<float> genome_array(const Evolution& e, std::size_t agent) {
   return out;
 }
 
-template <class T>
-py::array_t<T> array_of(const std::vector<T>& v) {
-  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
-  std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
-}
-
-template <class T>
-std::vector<T> vector_of(const py::dict& state, const char* key) {
-  if (!state.contains(key)) throw py::value_error(std::string("the state has no '") + key + "'");
-  auto a = state[key].cast<py::array_t<T, py::array::c_style | py::array::forcecast>>();
-  return std::vector<T>(a.data(), a.data() + a.size());
-}
-
 EvolutionState state_from_dict(const py::dict& d) {
   EvolutionState s;
   for (const char* key : {"generation", "sigma", "evaluations"})
@@ -60,6 +46,8 @@ py::dict state_to_dict(const Evolution& e) {
   d["strategy"] = array_of(s.strategy);  // an evolution strategy's own state; empty for the GA
   return d;
 }
+
+}  // namespace
 
 py::dict spec_to_dict(const SettingSpec& spec) {
   static const char* types[] = {"int", "float", "choice"};
@@ -106,8 +94,6 @@ ObjectiveData objective_data(const Network& net, const FloatArray& images,
   }
   return data;
 }
-
-}  // namespace
 
 void bind_evolution(py::module_& m) {
   m.def("operator_names", [] {

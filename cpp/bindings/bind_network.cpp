@@ -34,24 +34,6 @@ int size_arg(const py::object& argument, const char* call, const char* name) {
 
 py::tuple shape_tuple(const Shape& s) { return py::make_tuple(s.height, s.width, s.channels); }
 
-std::string images_text(const Network& net) {
-  const Shape in = net.input_shape();
-  return "(S, " + std::to_string(in.height) + ", " + std::to_string(in.width) + ")";
-}
-
-void require_genomes(const Network& net, const FloatArray& genomes, bool population) {
-  const auto G = static_cast<py::ssize_t>(net.num_params());
-  if (population)
-    require_shape(genomes, {-1, G}, "genomes", ("(P, " + std::to_string(G) + ")").c_str());
-  else
-    require_shape(genomes, {G}, "genome", ("(" + std::to_string(G) + ",)").c_str());
-}
-
-void require_images(const Network& net, const FloatArray& images, const char* what) {
-  const Shape in = net.input_shape();
-  require_shape(images, {-1, in.height, in.width}, what, images_text(net).c_str());
-}
-
 py::array_t<float> forward_population(const Network& net, const FloatArray& genomes,
                                       const FloatArray& images, int threads, bool population) {
   require_genomes(net, genomes, population);
@@ -79,14 +61,7 @@ py::array_t<double> errors(const Network& net, const FloatArray& genomes,
                            int threads) {
   require_genomes(net, genomes, true);
   require_images(net, images, "images");
-  const Shape in = net.input_shape(), out = net.output_shape();
-  FloatArray targets = targets_arg.is_none() ? images : targets_arg.cast<FloatArray>();
-  std::vector<py::ssize_t> tdims = output_dims(out);
-  tdims.insert(tdims.begin(), images.shape(0));
-  require_shape(targets, tdims, "targets", shape_text(tdims).c_str());
-  if (targets_arg.is_none() && !(in == out))
-    throw py::value_error("targets are needed: the network's output " + out.str() +
-                          " differs from its input " + in.str());
+  const FloatArray targets = checked_targets(net, images, targets_arg);
   const std::size_t P = genomes.shape(0), S = images.shape(0);
   py::array_t<double> result(static_cast<py::ssize_t>(P));
   const float* g = genomes.data();

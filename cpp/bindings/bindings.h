@@ -6,9 +6,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "evoae/core/settings_table.h"
+#include "evoae/eval/objective.h"
 #include "evoae/nn/network.h"
 
 namespace py = pybind11;
@@ -25,8 +28,41 @@ std::string shape_text(const std::vector<py::ssize_t>& shape);
 void require_shape(const FloatArray& array, const std::vector<py::ssize_t>& expected,
                    const char* what, const char* expected_text);
 
+// ValueError unless genomes are (P, num_params) (population) or one genome (num_params,).
+void require_genomes(const Network& net, const FloatArray& genomes, bool population);
+// ValueError unless images are (S, H, W) of the network's input; `what` names them.
+void require_images(const Network& net, const FloatArray& images, const char* what);
+// The targets of images (S, H, W): (S, ...output) as given, or the images themselves when
+// none are given and the output shape is the input's; ValueError otherwise.
+FloatArray checked_targets(const Network& net, const FloatArray& images,
+                           const py::object& targets);
+
 // The NumPy shape of one network output: (n,) for 1x1xn, (h, w) for one channel,
 // (c, h, w) otherwise.
 std::vector<py::ssize_t> output_dims(const Shape& shape);
+
+// A setting's spec as a dict: name, type ("int", "float", "choice"), group, min,
+// min_exclusive, max, choices, default, metavar, command_line, help.
+py::dict spec_to_dict(const SettingSpec& spec);
+
+// An objective's data from NumPy arrays: images (S, H, W) of the network's input shape,
+// targets (S, ...) of its output size, labels (S,) of classes (None: not given).
+ObjectiveData objective_data(const Network& net, const FloatArray& images,
+                             const py::object& targets, const py::object& labels);
+
+// A vector as a 1-D array, and back from a dict's entry (ValueError when it is missing).
+template <class T>
+py::array_t<T> array_of(const std::vector<T>& v) {
+  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+template <class T>
+std::vector<T> vector_of(const py::dict& state, const char* key) {
+  if (!state.contains(key)) throw py::value_error(std::string("the state has no '") + key + "'");
+  auto a = state[key].cast<py::array_t<T, py::array::c_style | py::array::forcecast>>();
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
 
 }  // namespace evoae::bindings

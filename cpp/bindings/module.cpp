@@ -25,6 +25,34 @@ void require_shape(const FloatArray& array, const std::vector<py::ssize_t>& expe
                           shape_text(got));
 }
 
+void require_genomes(const Network& net, const FloatArray& genomes, bool population) {
+  const auto G = static_cast<py::ssize_t>(net.num_params());
+  if (population)
+    require_shape(genomes, {-1, G}, "genomes", ("(P, " + std::to_string(G) + ")").c_str());
+  else
+    require_shape(genomes, {G}, "genome", ("(" + std::to_string(G) + ",)").c_str());
+}
+
+void require_images(const Network& net, const FloatArray& images, const char* what) {
+  const Shape in = net.input_shape();
+  const std::string text =
+      "(S, " + std::to_string(in.height) + ", " + std::to_string(in.width) + ")";
+  require_shape(images, {-1, in.height, in.width}, what, text.c_str());
+}
+
+FloatArray checked_targets(const Network& net, const FloatArray& images,
+                           const py::object& targets_arg) {
+  const Shape in = net.input_shape(), out = net.output_shape();
+  FloatArray targets = targets_arg.is_none() ? images : targets_arg.cast<FloatArray>();
+  std::vector<py::ssize_t> tdims = output_dims(out);
+  tdims.insert(tdims.begin(), images.shape(0));
+  require_shape(targets, tdims, "targets", shape_text(tdims).c_str());
+  if (targets_arg.is_none() && !(in == out))
+    throw py::value_error("targets are needed: the network's output " + out.str() +
+                          " differs from its input " + in.str());
+  return targets;
+}
+
 std::vector<py::ssize_t> output_dims(const Shape& shape) {
   if (shape.height == 1 && shape.width == 1) return {shape.channels};
   if (shape.channels == 1) return {shape.height, shape.width};

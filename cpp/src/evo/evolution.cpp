@@ -5,9 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -35,16 +33,6 @@ ObjectiveData images_data(std::vector<float> images, std::size_t num_images) {
 }
 
 }  // namespace
-
-const char* name(StopReason r) {
-  switch (r) {
-    case StopReason::Generations: return "generations";
-    case StopReason::Seconds: return "seconds";
-    case StopReason::Target: return "target";
-    case StopReason::Patience: return "patience";
-  }
-  return "";
-}
 
 // The checks that involve more than one setting or the network, and the defaults that depend
 // on others; each setting's own range is checked by the table (evo/settings.cpp).
@@ -307,28 +295,7 @@ Measure Evolution::evaluate_best_on_all_images() {
   return objective_->measure_all(evaluator_, best_genome());
 }
 
-Advanced Evolution::advance(const StopConditions& stop) {
-  const auto start = std::chrono::steady_clock::now();
-  long done = 0;
-  // A condition that holds ends the run; checked before each generation and after the last.
-  auto holds = [&]() -> std::optional<StopReason> {
-    if (done >= stop.max_generations) return StopReason::Generations;
-    if (best_error() <= stop.target_error) return StopReason::Target;
-    if (stop.target_metric >= 0.0 && best_metric() <= stop.target_metric)
-      return StopReason::Target;
-    if (stop.patience > 0 && generation() - improved_at_ >= stop.patience)
-      return StopReason::Patience;
-    return std::nullopt;
-  };
-  while (true) {
-    if (const std::optional<StopReason> reason = holds()) return {done, *reason};
-    step();
-    ++done;
-    if (holds()) continue;  // the better reason to give
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    if (elapsed.count() >= stop.max_seconds) return {done, StopReason::Seconds};
-  }
-}
+Advanced Evolution::advance(const StopConditions& stop) { return advance_until(*this, stop); }
 
 long Evolution::advance(long max_generations, double max_seconds, double target_error) {
   StopConditions stop;

@@ -2,44 +2,26 @@
 // how it is read from and written to EvolutionSettings.
 #include "evoae/evo/settings.h"
 
-#include <cmath>
-#include <functional>
 #include <stdexcept>
 
 namespace evoae {
 namespace {
 
-struct Access {
-  std::function<SettingValue(const EvolutionSettings&)> get;
-  std::function<void(EvolutionSettings&, const SettingValue&)> set;  // a value in range
-};
+using Access = SettingAccess<EvolutionSettings, SettingValue>;
 
 struct Entry {
   SettingSpec spec;
   Access access;
 };
 
-// An integer or real member; a member equal to `unset` reads as "not given".
 template <class T>
 Access number(T EvolutionSettings::*member, bool has_unset = false, T unset = T()) {
-  return {[=](const EvolutionSettings& s) -> SettingValue {
-            const T v = s.*member;
-            if (has_unset && v == unset) return std::monostate{};
-            if constexpr (std::is_floating_point_v<T>) return static_cast<double>(v);
-            else return static_cast<long long>(v);
-          },
-          [=](EvolutionSettings& s, const SettingValue& v) {
-            if (const auto* i = std::get_if<long long>(&v)) s.*member = static_cast<T>(*i);
-            else s.*member = static_cast<T>(std::get<double>(v));
-          }};
+  return number_access<SettingValue>(member, has_unset, unset);
 }
 
 template <class E>
 Access choice(E EvolutionSettings::*member, E (*parse)(const std::string&)) {
-  return {[=](const EvolutionSettings& s) -> SettingValue { return std::string(name(s.*member)); },
-          [=](EvolutionSettings& s, const SettingValue& v) {
-            s.*member = parse(std::get<std::string>(v));
-          }};
+  return choice_access<SettingValue>(member, parse, [](E e) { return name(e); });
 }
 
 ObjectiveKind parse_objective(const std::string& text) {
@@ -49,41 +31,13 @@ ObjectiveKind parse_objective(const std::string& text) {
                               "': choose reconstruction, classification");
 }
 
-// Upper bounds: what the members hold, and for counts of work a bound far above any useful
-// run (the engine checks mutations against the network and memory against the population).
-constexpr long long kIntMax = 2147483647;
-constexpr long long kCountMax = 10000000;
-constexpr long long kSeedMax = 9223372036854775807;  // 2^63 - 1: a seed crosses as long long
-
-SettingSpec integer(const char* name, const char* group, long long min, long long max,
-                    SettingValue def, const char* metavar, const char* help) {
-  SettingSpec s;
-  s.name = name, s.type = SettingType::Integer, s.group = group;
-  s.min = static_cast<double>(min);
-  s.max = static_cast<double>(max);
-  s.default_value = def;
-  s.metavar = metavar;
-  s.help = help;
-  return s;
-}
-
-SettingSpec positive_real(const char* name, const char* group, const char* help) {
-  SettingSpec s;
-  s.name = name, s.type = SettingType::Real, s.group = group;
-  s.min_exclusive = true;
-  s.help = help;
-  return s;
-}
-
-SettingSpec names(const char* name, const char* group, std::vector<std::string> choices,
-                  const char* help) {
-  SettingSpec s;
-  s.name = name, s.type = SettingType::Choice, s.group = group;
-  s.default_value = choices.front();
-  s.choices = std::move(choices);
-  s.help = help;
-  return s;
-}
+// Short names for the table's rows.
+constexpr long long kIntMax = kSettingIntMax;
+constexpr long long kCountMax = kSettingCountMax;
+constexpr long long kSeedMax = kSettingSeedMax;
+constexpr auto integer = &integer_setting;
+constexpr auto positive_real = &positive_real_setting;
+constexpr auto names = &choice_setting;
 
 const std::vector<Entry>& entries() {
   using S = EvolutionSettings;
@@ -219,52 +173,6 @@ const std::vector<Entry>& entries() {
   return table;
 }
 
-std::string number_text(double x) {
-  if (x == std::floor(x) && std::fabs(x) < 1e15) return std::to_string(static_cast<long long>(x));
-  std::string s = std::to_string(x);
-  s.erase(s.find_last_not_of('0') + 1);
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
-
-// A range's bound: kSeedMax, which a double rounds up to 2^63, as it is.
-std::string bound_text(double x) {
-  return x >= static_cast<double>(kSeedMax) ? std::to_string(kSeedMax) : number_text(x);
-}
-
-std::string value_text(const SettingValue& v) {
-  if (const auto* i = std::get_if<long long>(&v)) return std::to_string(*i);
-  if (const auto* d = std::get_if<double>(&v)) return number_text(*d);
-  if (const auto* s = std::get_if<std::string>(&v)) return "'" + *s + "'";
-  return "none";
-}
-
-// Throws unless `v` is a value of the spec's type in its range (an integer counts as a real).
-void check_value(const SettingSpec& spec, const SettingValue& v) {
-  const std::string& n = spec.name;
-  if (spec.type == SettingType::Choice) {
-    if (!std::holds_alternative<std::string>(v))
-      throw std::invalid_argument(n + " must be a name, got " + value_text(v));
-    return;  // the parse function names the valid choices
-  }
-  double x;
-  if (const auto* i = std::get_if<long long>(&v)) x = static_cast<double>(*i);
-  else if (const auto* d = std::get_if<double>(&v); d && spec.type == SettingType::Real) x = *d;
-  else
-    throw std::invalid_argument(n + " must be " +
-                                (spec.type == SettingType::Integer ? "an integer" : "a number") +
-                                ", got " + value_text(v));
-  const bool low = std::isnan(x) || (spec.min_exclusive ? !(x > spec.min) : !(x >= spec.min));
-  const bool high = !(x <= spec.max) || std::isinf(x);
-  if (!low && !high) return;
-  const std::string lower = (spec.min_exclusive ? "> " : ">= ") + bound_text(spec.min);
-  if (std::isinf(spec.max))
-    throw std::invalid_argument(n + " must be " + (low ? lower : "finite") + ", got " +
-                                value_text(v));
-  throw std::invalid_argument(n + " must be " + lower + " and <= " + bound_text(spec.max) +
-                              ", got " + value_text(v));
-}
-
 }  // namespace
 
 const char* name(ObjectiveKind k) {
@@ -291,17 +199,11 @@ const std::vector<SettingSpec>& setting_specs() {
 EvolutionSettings settings_from(const std::map<std::string, SettingValue>& given) {
   EvolutionSettings s;
   for (const auto& [key, value] : given) {
-    const Entry* entry = nullptr;
-    for (const Entry& e : entries())
-      if (e.spec.name == key) entry = &e;
-    if (entry == nullptr) {
-      std::string valid;
-      for (const Entry& e : entries()) valid += (valid.empty() ? "" : ", ") + e.spec.name;
-      throw std::invalid_argument("unknown setting '" + key + "': the settings are " + valid);
-    }
+    const SettingSpec& spec = find_setting(setting_specs(), key);  // refuses unknown names
+    const Entry& entry = entries()[&spec - setting_specs().data()];  // in the same order
     if (std::holds_alternative<std::monostate>(value)) continue;  // None: not given
-    check_value(entry->spec, value);
-    entry->access.set(s, value);
+    check_setting_value(entry.spec, value);
+    entry.access.set(s, value);
   }
   return s;
 }
@@ -315,7 +217,7 @@ std::map<std::string, SettingValue> settings_values(const EvolutionSettings& s) 
 void check_setting_ranges(const EvolutionSettings& s) {
   for (const Entry& e : entries()) {
     const SettingValue v = e.access.get(s);
-    if (!std::holds_alternative<std::monostate>(v)) check_value(e.spec, v);
+    if (!std::holds_alternative<std::monostate>(v)) check_setting_value(e.spec, v);
   }
 }
 

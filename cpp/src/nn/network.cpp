@@ -77,6 +77,16 @@ Workspace::Workspace(const Network& net, int batch, bool keep_activations)
       if (own) size += l.output.size() * lanes;
     }
     tape.resize(size);
+    grad_a.resize(net.max_activation_size() * lanes);
+    grad_b.resize(net.max_activation_size() * lanes);
+    tied_offsets.assign(layers.size(), 0);
+    std::size_t tied = 0;
+    for (std::size_t i = 0; i < layers.size(); ++i)
+      if (layers[i].is<DenseTied>()) {
+        tied_offsets[i] = tied;
+        tied += layers[i].output.size() * lanes;
+      }
+    tied_grads.resize(tied);
   } else {
     a.resize(net.max_activation_size() * lanes);
     b.resize(net.max_activation_size() * lanes);
@@ -95,10 +105,17 @@ Workspace::Workspace(const Network& net, int batch, bool keep_activations)
       padded_size = std::max<std::size_t>(
           padded_size, conv_transpose_padded_size(in.channels, in.height, in.width,
                                                   t.kernel_height, t.kernel_width, 1));
+    } else if (layers[i].is<Conv>() && keep_activations) {  // conv_backward's input gradient
+      const Conv& c = layers[i].as<Conv>();
+      const Shape& out = layers[i].output;
+      padded_size = std::max<std::size_t>(
+          padded_size, conv_transpose_padded_size(out.channels, out.height, out.width,
+                                                  c.kernel_height, c.kernel_width, 1));
     }
   }
   padded.resize(padded_size);
   upsampled.resize(upsampled_size);
+  if (keep_activations) dupsampled.resize(upsampled_size);
 }
 
 Network::Network(int height, int width) {

@@ -18,6 +18,7 @@ enum class RngPurpose : std::uint64_t {
   StepSize = 6,         // per child: the log-normal factor of a self-adaptive sigma
   Batch = 7,            // per generation: the images of a mini-batch
   Sample = 8,           // per agent: its draw from an evolution strategy's distribution
+  Holdout = 9,          // once per run: the samples training holds out (train/trainer.h)
 };
 
 class Rng {

@@ -10,10 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <vector>
 
+#include "evoae/core/stopping.h"
 #include "evoae/eval/objective.h"
 #include "evoae/eval/test_function.h"
 #include "evoae/evo/settings.h"
@@ -34,24 +34,6 @@ struct EvolutionState {
   std::vector<double> history;  // (generation + 1): best fitness after each generation
   std::uint64_t evaluations = 0;
   std::vector<double> strategy;  // the strategy's own state (empty for the GA), opaque here
-};
-
-// advance() runs until the first of these holds (unset ones never do). Every condition is
-// checked after each generation, so a run stops at the exact generation it names.
-struct StopConditions {
-  long max_generations = std::numeric_limits<long>::max();
-  double max_seconds = std::numeric_limits<double>::infinity();
-  double target_error = -1.0;   // best_error() <= target_error (fitness units)
-  double target_metric = -1.0;  // best_metric() <= target_metric (e.g. MAE per pixel)
-  long patience = 0;            // > 0: the lowest best fitness is this many generations old
-};
-// A stop from outside (Ctrl-C, SIGTERM, a window) is the Python loop's (evoae/run.py): it
-// checks its stop event between calls of advance(), which return every fraction of a second.
-enum class StopReason { Generations, Seconds, Target, Patience };
-const char* name(StopReason r);
-struct Advanced {
-  long generations;
-  StopReason reason;
 };
 
 class Evolution {

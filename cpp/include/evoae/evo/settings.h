@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "evoae/core/settings_table.h"
 #include "evoae/evo/operators.h"
 #include "evoae/evo/strategy.h"
 
@@ -53,25 +54,6 @@ struct EvolutionSettings {
 // weight did as well as 1 and better than 0.1 or 0.3 on more); noise on all weights at once
 // must be far smaller. Reset and Zero have no step size (1 is kept as a neutral value).
 double default_sigma(Mutation m);
-
-// A setting's value as it crosses to Python and back: none (unset), an integer, a real, a name.
-using SettingValue = std::variant<std::monostate, long long, double, std::string>;
-
-enum class SettingType { Integer, Real, Choice };
-
-struct SettingSpec {
-  std::string name;   // Python keyword; the CLI option is --name with '-' for '_'
-  SettingType type;
-  std::string group;  // "strategy", "objective" or "engine": the part that reads it
-  double min = 0;                 // Integer, Real: the smallest value a user may give
-  bool min_exclusive = false;     // Real: the value must be > min
-  double max = std::numeric_limits<double>::infinity();
-  std::vector<std::string> choices;  // Choice: the names, the default first
-  SettingValue default_value;        // monostate: resolved from the others (see help)
-  std::string metavar;               // the CLI's placeholder, e.g. "T"; empty: the name's
-  bool command_line = true;          // offered as an `evoae run` option
-  std::string help;                  // says what it does, where it comes from, its default
-};
 
 // All settings, in the order of EvolutionSettings.
 const std::vector<SettingSpec>& setting_specs();

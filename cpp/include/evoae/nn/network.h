@@ -26,8 +26,14 @@ struct Workspace {
   std::vector<float> tape;
   std::vector<std::size_t> tape_offsets;
   // With keep_activations, for Network::backward: two ping-pong gradient buffers of the
-  // activations' size, and the fused unpool + conv_transpose's kernel gradient scratch.
+  // activations' size, and the fused unpool + conv_transpose's kernel gradient scratch
+  // (padded then also holds a conv layer's output gradient for its input gradient, ops.h).
   std::vector<float> grad_a, grad_b, dupsampled;
+  // Each dense_tied layer's gradient before its activation, (batch, output size, kLanes) at
+  // tied_offsets[layer], kept until its source dense layer sums both layers' terms into the
+  // shared weights' gradient image by image (dense_weights_backward in ops.h).
+  std::vector<float> tied_grads;
+  std::vector<std::size_t> tied_offsets;
 
   bool keeps_activations() const { return !tape_offsets.empty(); }
   // Layer i's output in the last forward pass of B images: (B, output size, kLanes) floats.

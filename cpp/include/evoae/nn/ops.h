@@ -70,6 +70,7 @@ void conv_transpose_forward(float* out, const float* in, const float* kernels,
 int conv_transpose_padded_size(int C, int H, int W, int kh, int kw, int stride);
 
 // ---- backward ----------------------------------------------------------------------------
+// Every gradient output (dx, dkernels, dweights, dbias) may be null: not wanted.
 
 // dz = dy * act'(scale * z) * scale, from the forward's output y = act(scale * z) (sigmoid:
 // y (1 - y); tanh: 1 - y^2; ReLU: y > 0; identity: 1). count values, each kLanes wide.
@@ -78,37 +79,57 @@ void activation_backward(float* dz, const float* y, const float* dy, long count,
                          float scale = 1.0f);
 
 // conv_forward's gradients. dz: (C*m, H-kh+1, W-kw+1, L); in: (C, H, W, L);
-// dkernels += (m, kh, kw, L); dx = (C, H, W, L).
+// dkernels += (m, kh, kw, L), each weight's sum over channels, rows, columns in order;
+// dx = (C, H, W, L), the "full" convolution of dz with the kernels, computed as
+// conv_transpose_forward (reducer m, identity) does it, with its scratch:
+// padded: conv_transpose_padded_size(C*m, H-kh+1, W-kw+1, kh, kw, 1) floats (used for dx only).
 void conv_backward(float* dx, float* dkernels, const float* dz, const float* in,
-                   const float* kernels, int C, int H, int W, int kh, int kw, int m);
+                   const float* kernels, int C, int H, int W, int kh, int kw, int m,
+                   float* padded);
 
 // maxpool_forward's: each output's gradient goes to the first input of its 2x2 block (row by
 // row) that equals the maximum; the rest, and a dropped odd row or column, get 0.
 // dx: (C, H, W, L); dy: (C, H/2, W/2, L); in: (C, H, W, L)
 void maxpool_backward(float* dx, const float* dy, const float* in, int C, int H, int W);
 
-// dense_forward's over B images (summed in image order): dweights += (n, k, L);
-// dbias += (n, L); dx = (B, k, L). dz: (B, n, L) already through the activation and scale.
+// One term u (x) v of a dense weight gradient: u (B, n, L), v (B, k, L).
+struct DenseTerm {
+  const float* u;
+  const float* v;
+};
+// dweights[i][j] += u[b][i] * v[b][j] over images b = 0..B-1 and, for each image, the count
+// terms in order: one chain of fmadd per weight, read and written once per 4 images. A dense
+// layer and the tied layers that use its weights sum into them this way, image by image, so
+// that the result does not depend on how the images are split into batches.
+void dense_weights_backward(float* dweights, const DenseTerm* terms, int count, int n, int k,
+                            int B = 1);
+
+// dense_forward's over B images (summed in image order): dweights += (n, k, L) (the term
+// {dz, in} of dense_weights_backward); dbias += (n, L); dx = (B, k, L), each sum over i in
+// order. dz: (B, n, L) already through the activation and scale.
 void dense_backward(float* dx, float* dweights, float* dbias, const float* dz, const float* in,
                     const float* weights, int k, int n, int B = 1);
 
-// dense_transposed_forward's: dweights += (n, k, L) (the source layer's); dbias += (k, L);
-// dx = (B, n, L). dz: (B, k, L); in: (B, n, L).
+// dense_transposed_forward's: dweights += (n, k, L) (the source layer's; the term {in, dz});
+// dbias += (k, L); dx = (B, n, L), each sum over j in order. dz: (B, k, L); in: (B, n, L).
 void dense_transposed_backward(float* dx, float* dweights, float* dbias, const float* dz,
                                const float* in, const float* weights, int n, int k, int B = 1);
 
-// unpool_forward's: each input gets the sum of its 2x2 block. dx: (C, H, W, L);
+// unpool_forward's: each input gets the sum of its 2x2 block, in row order. dx: (C, H, W, L);
 // dy: (C, 2H, 2W, L)
 void unpool_backward(float* dx, const float* dy, int C, int H, int W);
 
-// conv_transpose_forward's with stride 1 or 2: dz: (C/r, OH, OW, L); in: (C, H, W, L);
-// dkernels += (r, kh, kw, L); dx = (C, H, W, L).
+// conv_transpose_forward's with any stride (1 or 2 in use): dz: (C/r, OH, OW, L) with
+// OH = (H-1)*stride + kh, OW likewise; in: (C, H, W, L); dkernels += (r, kh, kw, L), each
+// weight's sum over output channels, rows, columns in order; dx = (C, H, W, L), each value a
+// strided correlation of dz with its kernel, taps in row order.
 void conv_transpose_backward(float* dx, float* dkernels, const float* dz, const float* in,
                              const float* kernels, int C, int H, int W, int kh, int kw, int r,
                              int stride);
 
 // unpool_conv_transpose_forward's: dx = (C, H, W, L) the gradient of the input before
-// unpooling; dkernels += (r, kh, kw, L) (through k' = k (full) (*) ones(2, 2)).
+// unpooling; dkernels += (r, kh, kw, L): the stride-2 gradient of k' = k (full) (*) ones(2, 2)
+// into dupsampled, then dk[a][b] += dk'[a][b] + dk'[a+1][b] + dk'[a][b+1] + dk'[a+1][b+1].
 // upsampled, dupsampled: r*(kh+1)*(kw+1)*L floats of scratch each.
 void unpool_conv_transpose_backward(float* dx, float* dkernels, const float* dz,
                                     const float* in, const float* kernels, int C, int H, int W,
