@@ -119,7 +119,7 @@ class EvoaeTraining:
             sys.exit(f"evoae: the trainer stopped after {done} of {steps} steps ({reason})")
 
     def genomes(self) -> np.ndarray:
-        return np.asarray(self.t.state()["genomes"])
+        return self.t.genomes()
 
 
 def setup_training(name: str, x: np.ndarray, threads: int):

@@ -57,4 +57,4 @@ def trainer_settings(networks: int, threads: int) -> dict:
     """evoae.Trainer's settings for this workload: one network (images across lanes) when
     networks is 1, else a network per lane."""
     return {"networks": networks, "optimizer": "adam", "learning_rate": LEARNING_RATE,
-            "loss": "mae", "batch": 0, "threads": threads, "seed": SEED}
+            "loss": "mae", "threads": threads, "seed": SEED}

@@ -1,6 +1,7 @@
-"""The training benchmark's own pieces (bench/train_side_by_side.py, bench/torch_train.py): the
-summary it reports and the PyTorch peer's start. The PyTorch part runs only where torch is
-installed (pip install ".[bench]")."""
+"""The training benchmark's own pieces (bench/train_side_by_side.py, bench/torch_train.py,
+bench/workload.py): the summary it reports, the settings evoae's side trains with and the
+PyTorch peer's start. The PyTorch part runs only where torch is installed
+(pip install ".[bench]")."""
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +72,20 @@ def test_torch_training_starts_from_the_workload_population(bench):
     moved = np.abs(training.genomes() - start)
     # Adam's first steps move each parameter by about the learning rate (sign(gradient)).
     assert moved.max() <= 2 * workload.LEARNING_RATE * 1.01 and moved.mean() > 0
+
+
+def test_trainer_settings_are_the_workload(bench):
+    _, workload, _ = bench
+    images = workload.images()
+    for networks in workload.TRAIN_NETWORKS:
+        settings = workload.trainer_settings(networks, threads=1)
+        trainer = evoae._core.Trainer(evoae.varadi_network(), images, settings,
+                                      genomes=workload.initial_population(networks))
+        resolved = trainer.settings
+        assert {k: resolved[k] for k in settings} == settings
+        # The full batch of every image each step: no mini-batch, nothing held out.
+        assert resolved["batch"] is None and trainer.num_train == 10 and trainer.num_holdout == 0
+        np.testing.assert_array_equal(trainer.genomes(), workload.initial_population(networks))
+        before = trainer.evaluations
+        assert trainer.advance(2, float("inf")) == (2, "generations")
+        assert trainer.evaluations - before == 2 * networks * 10  # what evals/s counts
