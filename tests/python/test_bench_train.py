@@ -23,24 +23,26 @@ def bench():
         yield train_side_by_side, workload, numpy_reference
 
 
-def run(implementation, allocator, networks, evals_per_s, threads=2):
+def run(implementation, allocator, networks, evals_per_s, undisturbed=3):
     return {"implementation": implementation, "allocator": allocator, "networks": networks,
-            "threads": threads, "evals_per_s": evals_per_s, "gens_per_s": evals_per_s / 10 /
-            networks, "undisturbed_runs": 3, "runs": [{}] * 3, "cores_used_by_others": 0.0}
+            "threads": 2, "evals_per_s": evals_per_s, "gens_per_s": evals_per_s / 10 /
+            networks, "undisturbed_runs": undisturbed, "runs": [{}] * 3,
+            "cores_used_by_others": 0.0}
 
 
 def test_summary_compares_evoae_with_torch_at_its_best(bench):
     train_side_by_side, _, _ = bench
     results = [run("evoae", "default", 8, 100_000.0), run("torch", "default", 8, 10_000.0),
-               run("torch", "tuned", 8, 20_000.0), run("torch", "tuned", 1, 3_000.0),
+               run("torch", "tuned", 8, 20_000.0), run("torch", "tuned", 1, 3_000.0, 2),
                {"implementation": "evoae", "allocator": "default", "networks": 1,
                 "threads": 2, "error": "the trainer stopped"}]
-    rows = train_side_by_side.summary(results)
+    rows = train_side_by_side.summary(results, repeats=3)
     assert [(r["networks"], r["threads"]) for r in rows] == [(1, 2), (8, 2)]
     failed, eight = rows
     assert failed["evoae_evals_per_s"] is None and failed["ratio"] is None
-    assert failed["torch_evals_per_s"] == 3_000.0
+    assert failed["torch_evals_per_s"] == 3_000.0 and failed["disturbed"]
     assert eight["torch_allocator"] == "tuned" and eight["ratio"] == 5.0
+    assert not eight["disturbed"]
 
     info = {"cpu": "a CPU", "cores": 2, "simd": ["avx2"], "platform": "Linux", "glibc": "2.36",
             "python": "3.11", "versions": {"evoae": "1", "torch": "2", "numpy": "3"},
@@ -49,7 +51,7 @@ def test_summary_compares_evoae_with_torch_at_its_best(bench):
                 "load_average": [1.0, 2.0]}
     text = train_side_by_side.markdown(rows, results, info, settings)
     assert "| 8 | 2 | 100,000 | 20,000 | tuned | 5.00x |" in text
-    assert "| 1 | 2 | failed | 3,000 | tuned | - |" in text
+    assert "| 1 | 2 | failed | 3,000 | tuned | - | *" in text
     assert "| evoae | default | 1 | 2 | failed: the trainer stopped |" in text
 
 
