@@ -96,8 +96,8 @@ def markdown(rows: list[dict], results: list[dict], info: dict, settings: dict) 
     for r in rows:
         lines.append(f"| {r['networks']} | {r['threads']} | {figure(r['evoae_evals_per_s'])} | "
                      f"{figure(r['torch_evals_per_s'])} | {r['torch_allocator'] or '-'} | "
-                     f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f') + 'x'} |"
-                     f"{' *' if r['disturbed'] else ''}")
+                     f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f') + 'x'}"
+                     f"{' *' if r['disturbed'] else ''} |")
     lines += ["", f"Goal (issue 12): at least {GOAL:.0f}x PyTorch at each size. * a side had "
               f"fewer than {settings['repeats']} runs free of other processes: its figure is "
               f"low.", "",

@@ -51,7 +51,7 @@ def test_summary_compares_evoae_with_torch_at_its_best(bench):
                 "load_average": [1.0, 2.0]}
     text = train_side_by_side.markdown(rows, results, info, settings)
     assert "| 8 | 2 | 100,000 | 20,000 | tuned | 5.00x |" in text
-    assert "| 1 | 2 | failed | 3,000 | tuned | - | *" in text
+    assert "| 1 | 2 | failed | 3,000 | tuned | - * |" in text
     assert "| evoae | default | 1 | 2 | failed: the trainer stopped |" in text
 
 
