@@ -2,9 +2,12 @@
 process per configuration): check its forward pass against evoae and one generation of its
 loop, warm up, then time `repeats` runs of about `seconds` each (a run during which other
 processes took the CPU is redone, up to 2x `repeats` runs; the median is of the undisturbed
-ones). Prints one JSON line.
+ones). Prints one JSON line. With --train P (train_side_by_side.py) the loop is training by
+backpropagation of P networks at once instead, a generation one Adam step, and torch's first
+steps are checked against evoae's.
 
     python bench/measure.py torch --threads 1 --seconds 2 --repeats 5
+    python bench/measure.py torch --threads 2 --train 8
 """
 from __future__ import annotations
 
@@ -13,13 +16,19 @@ import os
 import sys
 
 IMPLEMENTATIONS = ("evoae", "torch", "pygad", "numpy")
+TRAINERS = ("evoae", "torch")  # the implementations that train by backpropagation
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("implementation", choices=IMPLEMENTATIONS)
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--seconds", type=float, default=2.0, help="length of one timed run")
 parser.add_argument("--repeats", type=int, default=5, help="timed runs; the median is reported")
 parser.add_argument("--warmup", type=float, default=1.0, help="seconds of untimed generations")
+parser.add_argument("--train", type=int, default=0, metavar="P",
+                    help="measure training of P networks at once by backpropagation (evoae, "
+                         "torch) instead of the evolution loop")
 args = parser.parse_args()
+if args.train < 0 or (args.train and args.implementation not in TRAINERS):
+    parser.error(f"--train takes a number of networks >= 1 and one of {', '.join(TRAINERS)}")
 for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(var, str(args.threads))  # before numpy / torch start their pools
 
@@ -32,9 +41,12 @@ import numpy as np  # noqa: E402
 import evoae  # noqa: E402
 import numpy_reference  # noqa: E402
 from cpu_load import DISTURBED, cpu_seconds, wait_until_quiet  # noqa: E402
-from workload import MUTATIONS, NUM_PARAMS, POPULATION, SEED, images  # noqa: E402
+from workload import (MUTATIONS, NUM_PARAMS, POPULATION, SEED, images,  # noqa: E402
+                      initial_population, trainer_settings)
 
 TOLERANCE = 1e-5
+TRAIN_CHECK_STEPS = 3  # Adam steps of torch and evoae from the same genomes, then compared
+TRAIN_TOLERANCE = 1e-4  # on each network's MAE after them
 
 
 class Timed:
@@ -83,14 +95,77 @@ def setup(name: str, x: np.ndarray, threads: int):
     if name == "torch":
         import torch_batched
 
-        def forward(g, s):
-            return torch_batched.forward(torch.from_numpy(g), torch.from_numpy(s)).numpy()
-
-        return Timed(torch_batched.Evolution(x)), forward, net.forward_population
+        return Timed(torch_batched.Evolution(x)), torch_batched.forward_numpy, \
+            net.forward_population
     import pygad_torchga
 
     loop = pygad_torchga.Evolution(x)
     return loop, lambda g, s: pygad_torchga.forward(loop.model, g, s), net.forward_population
+
+
+class EvoaeTraining:
+    """evoae's Trainer in the shape of torch_train.Training: run(n) takes n steps."""
+
+    def __init__(self, x: np.ndarray, networks: int, threads: int):
+        self.t = evoae._core.Trainer(evoae.varadi_network(), x,
+                                     trainer_settings(networks, threads),
+                                     genomes=initial_population(networks))
+
+    evaluations = property(lambda self: self.t.evaluations)
+
+    def run(self, steps: int) -> None:
+        done, reason = self.t.advance(steps, float("inf"))
+        if done != steps:
+            sys.exit(f"evoae: the trainer stopped after {done} of {steps} steps ({reason})")
+
+    def genomes(self) -> np.ndarray:
+        return self.t.genomes()
+
+
+def setup_training(name: str, x: np.ndarray, threads: int):
+    """(the training loop with run(n), evaluations and genomes(), forward(genomes, images) ->
+    (P, S, 28, 28) of the network it trains, what that is checked against)."""
+    net = evoae.varadi_network()
+    if name == "evoae":
+        return EvoaeTraining(x, args.train, threads), net.forward_population, \
+            numpy_reference.forward
+    import torch
+    import torch_batched
+    import torch_train
+
+    torch.set_num_threads(threads)
+    return torch_train.Training(x, args.train), torch_batched.forward_numpy, \
+        net.forward_population
+
+
+def mae(genomes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Each network's mean |output - image|, by evoae's forward pass, (P,)."""
+    out = evoae.varadi_network().forward_population(genomes, x)
+    return np.abs(out - x).mean(axis=(1, 2, 3), dtype=np.float64)
+
+
+def check_training(loop, x: np.ndarray, threads: int) -> dict:
+    """The first steps must count P x images evaluations each and lower the MAE; torch's must
+    give evoae's networks (the same start, loss and Adam)."""
+    before, e0 = mae(loop.genomes(), x), loop.evaluations
+    loop.run(TRAIN_CHECK_STEPS)
+    per_step, after = (loop.evaluations - e0) / TRAIN_CHECK_STEPS, mae(loop.genomes(), x)
+    problems = [text for ok, text in [
+        (per_step == args.train * len(x), f"{per_step} evaluations a step, not P x images"),
+        (after.mean() < before.mean(), "the mean MAE did not fall"),
+    ] if not ok]
+    check = {"evals_per_generation": per_step, "mae_before_after": [before.mean(), after.mean()]}
+    if args.implementation != "evoae":
+        evoae_loop = EvoaeTraining(x, args.train, threads)
+        evoae_loop.run(TRAIN_CHECK_STEPS)
+        diff = float(np.abs(after - mae(evoae_loop.genomes(), x)).max())
+        check["max_mae_diff_from_evoae"] = diff
+        if not diff <= TRAIN_TOLERANCE:
+            problems.append(f"after {TRAIN_CHECK_STEPS} steps a network's MAE differs from "
+                            f"evoae's by {diff:.3g}")
+    if problems:
+        sys.exit(f"{args.implementation}: not the same training: {'; '.join(problems)}")
+    return check
 
 
 def check_forward(forward, reference, x: np.ndarray) -> float:
@@ -150,14 +225,20 @@ def measure(loop) -> dict:
 def main() -> None:
     x = images()
     start, load = time.perf_counter(), os.getloadavg()[0]
-    loop, forward, reference = setup(args.implementation, x, args.threads)
+    if args.train:
+        trainer, forward, reference = setup_training(args.implementation, x, args.threads)
+        loop = Timed(trainer)
+    else:
+        loop, forward, reference = setup(args.implementation, x, args.threads)
     result = {
         "implementation": args.implementation,
         "threads": args.threads,
+        "networks": args.train or None,  # None: the evolution loop
         "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_"),
         "max_forward_diff": check_forward(forward, reference, x),
-        "evals_per_generation": check_generation(loop),
     }
+    result.update(check_training(trainer, x, args.threads) if args.train
+                  else {"evals_per_generation": check_generation(loop)})
     if args.implementation in ("torch", "pygad"):
         import torch
 

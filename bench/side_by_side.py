@@ -27,19 +27,29 @@ PEERS = ("torch", "pygad", "numpy")
 TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
-def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def timing_arguments(description: str, repeats: int, threads: list[int],
+                     out: Path) -> argparse.ArgumentParser:
+    """The options every side-by-side script takes (how long, how often, how many threads,
+    where to), with its defaults."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--seconds", type=float, default=2.0, help="length of one timed run")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per configuration (median)")
+    p.add_argument("--repeats", type=int, default=repeats,
+                   help="timed runs per configuration (median)")
     p.add_argument("--warmup", type=float, default=1.0, help="untimed seconds before the runs")
-    p.add_argument("--threads", type=int, nargs="+", default=sorted({1, os.cpu_count() or 1}),
-                   help="thread counts (default: 1 and all cores)")
-    p.add_argument("--only", nargs="+", choices=("evoae",) + PEERS, default=None,
-                   help="measure only these implementations (evoae is always measured)")
+    p.add_argument("--threads", type=int, nargs="+", default=threads,
+                   help=f"thread counts (default: {' '.join(map(str, threads))})")
     p.add_argument("--wait", type=float, default=10.0,
                    help="seconds to wait, before each configuration, for other processes to "
                         "leave the CPU (0: do not wait)")
-    p.add_argument("--out", type=Path, default=HERE / "results" / "side_by_side.json")
+    p.add_argument("--out", type=Path, default=out)
+    return p
+
+
+def parse_args() -> argparse.Namespace:
+    p = timing_arguments(__doc__.split("\n\n")[0], 5, sorted({1, os.cpu_count() or 1}),
+                         HERE / "results" / "side_by_side.json")
+    p.add_argument("--only", nargs="+", choices=("evoae",) + PEERS, default=None,
+                   help="measure only these implementations (evoae is always measured)")
     return p.parse_args()
 
 
@@ -53,7 +63,9 @@ def configurations(args):
                 yield peer, allocator, threads
 
 
-def run_one(implementation: str, allocator: str, threads: int, args) -> dict:
+def run_one(implementation: str, allocator: str, threads: int, args,
+            extra: tuple[str, ...] = ()) -> dict:
+    """measure.py in a fresh process (with `extra` arguments); its JSON line, or the error."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads))
     for var in TUNED_MALLOC:
@@ -62,13 +74,28 @@ def run_one(implementation: str, allocator: str, threads: int, args) -> dict:
         env.update(TUNED_MALLOC)
     command = [sys.executable, str(HERE / "measure.py"), implementation, "--threads",
                str(threads), "--seconds", str(args.seconds), "--repeats", str(args.repeats),
-               "--warmup", str(args.warmup)]
+               "--warmup", str(args.warmup), *extra]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         error = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"implementation": implementation, "allocator": allocator, "threads": threads,
                 "error": error}
     return {"allocator": allocator, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def run_all(configurations, args) -> list[dict]:
+    """run_one for each (implementation, allocator, threads, extra arguments), each after
+    waiting for a quiet CPU; the results, each printed as it comes."""
+    results = []
+    for implementation, allocator, threads, extra in configurations:
+        busy = wait_until_quiet(args.wait) if args.wait > 0 else None
+        r = {**run_one(implementation, allocator, threads, args, extra),
+             "busy_cores_before": busy}
+        results.append(r)
+        rate = f"{r['evals_per_s']:,.0f} evals/s" if "error" not in r else r["error"]
+        label = " ".join((f"{threads:>3} threads", *extra))
+        print(f"  {implementation:<7}{allocator:<9}{label}: {rate}", flush=True)
+    return results
 
 
 def package_version(name: str) -> str | None:
@@ -84,6 +111,14 @@ def evoae_source() -> str | None:
         return json.loads(distribution("evoae").read_text("direct_url.json") or "{}").get("url")
     except PackageNotFoundError:
         return None
+
+
+def evoae_build() -> dict | None:
+    try:
+        from evoae._core import build_info
+    except ImportError:
+        return None
+    return build_info()
 
 
 def machine() -> dict:
@@ -102,6 +137,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "glibc": platform.libc_ver()[1],
         "versions": {n: package_version(n) for n in ("evoae", "torch", "pygad", "numpy")},
+        "evoae_build": evoae_build(),  # lanes, instruction set, FMA
         "evoae_installed_from": evoae_source(),  # evoae is measured as installed
         "checkout_commit": commit,
     }
@@ -160,13 +196,8 @@ def main() -> None:
     if load > 0.5:
         print(f"note: load average {load:.1f} before starting: other processes share the CPU",
               flush=True)
-    start, results = time.perf_counter(), []
-    for implementation, allocator, threads in configurations(args):
-        busy = wait_until_quiet(args.wait) if args.wait > 0 else None
-        r = {**run_one(implementation, allocator, threads, args), "busy_cores_before": busy}
-        results.append(r)
-        rate = f"{r['evals_per_s']:,.0f} evals/s" if "error" not in r else r["error"]
-        print(f"  {implementation:<7}{allocator:<9}{threads:>3} threads: {rate}", flush=True)
+    start = time.perf_counter()
+    results = run_all(((*c, ()) for c in configurations(args)), args)
     print_table(results, args.repeats)
     summary = summarise(results)
     for s in summary:

@@ -13,8 +13,18 @@ from workload import MUTATIONS, POPULATION, SEED, initial_population, split
 @torch.no_grad()
 def forward(genomes: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
     """genomes (P, NUM_PARAMS), images (S, 28, 28) -> outputs (P, S, 28, 28)."""
-    w = split(genomes)
-    P, S = genomes.shape[0], images.shape[0]
+    return network(split(genomes), images)
+
+
+def forward_numpy(genomes: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """forward() for NumPy arrays: float32 (P, NUM_PARAMS), (S, 28, 28) -> (P, S, 28, 28)."""
+    return forward(torch.from_numpy(genomes), torch.from_numpy(images)).numpy()
+
+
+def network(w: dict[str, torch.Tensor], images: torch.Tensor) -> torch.Tensor:
+    """The P networks whose parameters are w (workload.split's layers, (P, *shape) each) on
+    images (S, 28, 28) -> outputs (P, S, 28, 28); differentiable (torch_train.py trains it)."""
+    P, S = w["conv1"].shape[0], images.shape[0]
     x = images[:, None]  # (S, 1, 28, 28), shared: conv1 is one conv with P output channels
     h = F.max_pool2d(F.relu(F.conv2d(x, w["conv1"])), 2)  # (S, P, 12, 12)
     h = F.max_pool2d(F.relu(F.conv2d(h, w["conv2"], groups=P)), 2)  # (S, P, 4, 4)

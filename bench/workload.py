@@ -44,3 +44,17 @@ def initial_population(population: int = POPULATION, seed: int = SEED) -> np.nda
     """Genomes uniform in [-1, 1], float32 (population, NUM_PARAMS), the same for every peer."""
     rng = np.random.default_rng(seed)
     return rng.uniform(-1.0, 1.0, (population, NUM_PARAMS)).astype(np.float32)
+
+
+# Training by backpropagation (train_side_by_side.py): P networks trained at once from
+# initial_population(P), each on the mean |output - image| over the ten digits (the full batch
+# every step) by Adam.
+TRAIN_NETWORKS = (1, 8, 64)
+LEARNING_RATE = 0.01
+
+
+def trainer_settings(networks: int, threads: int) -> dict:
+    """evoae.Trainer's settings for this workload: one network (images across lanes) when
+    networks is 1, else a network per lane."""
+    return {"networks": networks, "optimizer": "adam", "learning_rate": LEARNING_RATE,
+            "loss": "mae", "threads": threads, "seed": SEED}

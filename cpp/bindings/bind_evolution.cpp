@@ -8,10 +8,11 @@
 namespace evoae::bindings {
 namespace {
 
-py::array_t<float> genome_array(const Evolution& e, std::size_t agent) {
+// The best agent's weights as measured (under Baldwinian learning, the learned ones).
+py::array_t<float> best_genome_array(const Evolution& e) {
   const std::size_t G = e.network().num_params();
   py::array_t<float> out(static_cast<py::ssize_t>(G));
-  std::copy(e.genome(agent), e.genome(agent) + G, out.mutable_data());
+  std::copy(e.best_genome(), e.best_genome() + G, out.mutable_data());
   return out;
 }
 
@@ -174,7 +175,7 @@ void bind_evolution(py::module_& m) {
         return py::make_tuple(m.fitness, m.metric);
       }, "(fitness, metric) of the best agent on all samples.")
       .def_property_readonly("best_genome",
-                             [](const Evolution& e) { return genome_array(e, e.best_index()); })
+                             [](const Evolution& e) { return best_genome_array(e); })
       .def_property_readonly("population",
                              [](const Evolution& e) {
                                const std::size_t P = e.settings().population,
@@ -202,6 +203,8 @@ void bind_evolution(py::module_& m) {
       })
       .def_property_readonly("images_per_generation", &Evolution::images_per_generation)
       .def_property_readonly("evaluations", &Evolution::evaluations)
+      .def_property_readonly("gradient_evaluations", &Evolution::gradient_evaluations,
+                             "(genome, sample) forward and backward passes of memetic learning")
       .def_property_readonly("num_images", &Evolution::num_images);
 }
 

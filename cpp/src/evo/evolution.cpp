@@ -59,10 +59,13 @@ EvolutionSettings Evolution::check_and_resolve_settings(const Network& net,
   const double genome_bytes = 3.0 * s.population * G * sizeof(float);
   const double buffer_bytes =
       2.0 * threads * net.max_activation_size() * kLanes * sizeof(float);
-  if (genome_bytes + buffer_bytes > kMaxBytes)
+  const double learning_bytes = s.gradient_steps > 0 ? memetic_bytes(net, s, threads) : 0.0;
+  const double bytes = genome_bytes + buffer_bytes + learning_bytes;
+  if (bytes > kMaxBytes)
     throw bad("population " + P + " x " + std::to_string(G) + " parameters on " +
-              std::to_string(threads) + " threads needs " + gib(genome_bytes + buffer_bytes) +
-              " (genomes " + gib(genome_bytes) + ", activation buffers " + gib(buffer_bytes) +
+              std::to_string(threads) + " threads needs " + gib(bytes) + " (genomes " +
+              gib(genome_bytes) + ", activation buffers " + gib(buffer_bytes) +
+              (learning_bytes > 0.0 ? ", memetic learning " + gib(learning_bytes) : "") +
               "), more than the limit of " + gib(kMaxBytes));
 
   // Step size and its control.
@@ -114,7 +117,7 @@ EvolutionSettings Evolution::check_and_resolve_settings(const Network& net,
   if (s.crossover != Crossover::None && s.selection == Selection::CopyBest)
     throw bad("crossover '" + std::string(name(s.crossover)) + "' with selection 'copy-best' "
               "crosses the best with itself: choose selection 'truncation' or 'tournament'");
-  return s;
+  return resolve_memetic_settings(s);
 }
 
 // Under an evolution strategy the GA's operators keep their defaults: every agent is a sample.
@@ -164,7 +167,7 @@ Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings s
     : net_(net),
       settings_(check_and_resolve_settings(net, resolve_strategy_settings(settings))),
       evaluator_(net_, settings_.threads) {
-  objective_ = make_objective(net_, std::move(data), settings_);
+  make_objective_and_learner(std::move(data));
   start();
 }
 
@@ -173,7 +176,7 @@ Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings s
     : net_(net),
       settings_(check_and_resolve_settings(net, resolve_strategy_settings(settings))),
       evaluator_(net_, settings_.threads) {
-  objective_ = make_objective(net_, std::move(data), settings_);
+  make_objective_and_learner(std::move(data));
   restore(std::move(state));
 }
 
@@ -202,24 +205,33 @@ Evolution::Evolution(TestFunction function, std::size_t num_params, EvolutionSet
   restore(std::move(state));
 }
 
+void Evolution::make_objective_and_learner(ObjectiveData data) {
+  if (settings_.gradient_steps == 0) {
+    objective_ = make_objective(net_, std::move(data), settings_);
+    return;
+  }
+  objective_ = make_objective(net_, data, settings_);  // checks the data the learner reads
+  learner_ = std::make_unique<MemeticLearner>(net_, data, settings_, evaluator_.threads());
+}
+
 void Evolution::make_test_objective(TestFunction function) {
   const EvolutionSettings defaults;
   if (settings_.objective != defaults.objective || settings_.fitness != defaults.fitness ||
       settings_.batch != defaults.batch)
     throw bad(std::string("objective, fitness and batch do not apply to test function '") +
               name(function) + "'");
+  if (settings_.gradient_steps > 0)
+    throw bad(std::string("gradient_steps needs a network to learn: test function '") +
+              name(function) + "' runs none, so it has no gradient");
   objective_ = std::make_unique<TestFunctionObjective>(net_, function);
 }
 
 void Evolution::start() {
   settings_.batch = objective_->batch_size();
   strategy_ = make_strategy(net_, settings_, evaluator_.threads());
-  const std::size_t P = strategy_->population();
-  fitness_.resize(P);
+  fitness_.resize(strategy_->population());
   objective_->select(0);
-  objective_->fitness(evaluator_, strategy_->genomes(), P, fitness_.data());
-  evaluations_ += P * objective_->samples_per_generation();
-  strategy_->tell(fitness_.data(), 0);
+  measure(0);
   best_ever_ = best_error();
   finish_generation();
 }
@@ -251,6 +263,10 @@ void Evolution::restore(EvolutionState state) {
   improved_at_ = 0;
   for (std::size_t g = 1; g < history_.size(); ++g)
     if (history_[g] < best_ever_) best_ever_ = history_[g], improved_at_ = static_cast<long>(g);
+  if (baldwinian()) {  // learning is deterministic: the best learns again what it learned
+    best_learned_.resize(G);
+    learner_->learn(genome(best_index()), 1, objective_->batch(), best_learned_.data());
+  }
 }
 
 EvolutionState Evolution::state() const {
@@ -273,13 +289,29 @@ void Evolution::finish_generation() {
     best_ever_ = best_error(), improved_at_ = generation();
 }
 
-void Evolution::step() {
+void Evolution::measure(std::size_t first) {
   const std::size_t P = strategy_->population(), G = strategy_->num_params();
-  std::size_t first = strategy_->ask();
-  if (objective_->select(generation())) first = 0;  // new samples: measure every agent again
-  objective_->fitness(evaluator_, strategy_->genomes() + first * G, P - first, fitness_.data());
+  const float* genomes = strategy_->genomes() + first * G;
+  if (learner_) {
+    learned_.resize((P - first) * G);
+    learner_->learn(genomes, P - first, objective_->batch(), learned_.data());
+    genomes = learned_.data();
+    if (!baldwinian()) strategy_->replace_genomes(genomes, first);
+  }
+  objective_->fitness(evaluator_, genomes, P - first, fitness_.data());
   evaluations_ += (P - first) * objective_->samples_per_generation();
   strategy_->tell(fitness_.data(), first);
+  // A best among the agents not measured is the last generation's best (the first elite),
+  // whose learned weights are kept.
+  const std::size_t best = best_index();
+  if (baldwinian() && best >= first)
+    best_learned_.assign(&learned_[(best - first) * G], &learned_[(best - first + 1) * G]);
+}
+
+void Evolution::step() {
+  std::size_t first = strategy_->ask();
+  if (objective_->select(generation())) first = 0;  // new samples: measure every agent again
+  measure(first);
   finish_generation();
 }
 

@@ -123,6 +123,13 @@ std::size_t GeneticAlgorithm::ask() {
   return E;
 }
 
+// The 1/5 rule still compares each child's fitness with its parent's: a child that learned
+// counts as a success when its trained genome beats the parent.
+void GeneticAlgorithm::replace_genomes(const float* genomes, std::size_t first) {
+  const std::size_t G = num_params();
+  std::copy(genomes, genomes + (population() - first) * G, genomes_.begin() + first * G);
+}
+
 void GeneticAlgorithm::tell(const double* fitness, std::size_t first) {
   const std::size_t P = population();
   std::copy(fitness, fitness + (P - first), fitness_.begin() + first);

@@ -31,6 +31,16 @@ ObjectiveKind parse_objective(const std::string& text) {
                               "': choose reconstruction, classification");
 }
 
+// loss_from_name's, with the table's wording of a refusal.
+Loss parse_loss(const std::string& text) {
+  std::string valid;
+  for (const std::string& n : loss_names()) {
+    if (n == text) return loss_from_name(n);
+    valid += (valid.empty() ? "" : ", ") + n;
+  }
+  throw std::invalid_argument("unknown gradient_loss '" + text + "': choose " + valid);
+}
+
 // Short names for the table's rows.
 constexpr long long kIntMax = kSettingIntMax;
 constexpr long long kCountMax = kSettingCountMax;
@@ -168,6 +178,43 @@ const std::vector<Entry>& entries() {
                                       "estimate (default: 0.005, Salimans et al. 2017)");
     decay.min_exclusive = false;  // 0: none
     t.push_back({decay, number(&S::weight_decay, true, -1.0)});
+    t.push_back({integer("gradient_steps", "engine", 0, kCountMax, 0LL, "K",
+                         "memetic evolution: every agent that is measured first takes K "
+                         "gradient steps on the generation's samples (all, or the batch), "
+                         "from a fresh optimiser state (Moscato 1989's memetic "
+                         "algorithms; Hinton & Nowlan 1987); 0: none, plain evolution. "
+                         "Needs a network objective"),
+                 number(&S::gradient_steps)});
+    t.push_back({names("memetic", "engine", {"lamarckian", "baldwinian"},
+                       "what learning changes: lamarckian = the trained weights replace the "
+                       "genome, and the strategy breeds from them (needs strategy ga); "
+                       "baldwinian = the genome stays as the strategy made it, only its "
+                       "fitness is the trained weights' (Whitley, Gordon & Mathias 1994, "
+                       "Lamarckian evolution, the Baldwin effect and function optimization)"),
+                 choice(&S::memetic, parse_memetic)});
+    t.push_back({positive_real("gradient_rate", "engine",
+                               "memetic: the learning rate of the gradient steps (default: "
+                               "adam and adamw 0.01, training's; sgd 1, the best of 0.1-3 "
+                               "for the mean losses on the ten digits)"),
+                 number(&S::gradient_rate, true, 0.0)});
+    t.push_back({names("gradient_optimizer", "engine", optimizer_names(),
+                       "memetic: the optimiser of the gradient steps, as training's "
+                       "(train/optimizer.h): adam (Kingma & Ba 2015), adamw (Loshchilov & "
+                       "Hutter 2019, weight decay 0.01), sgd (momentum 0.9)"),
+                 choice(&S::gradient_optimizer, optimizer_from_name)});
+    SettingSpec loss = names("gradient_loss", "engine", loss_names(),
+                             "memetic: what the gradient steps minimise, mean over the "
+                             "samples (nn/loss.h): mae, sae, mse, bce, softmax-ce (default: "
+                             "the fitness's: sae mae, mse and rmse mse, cross-entropy "
+                             "softmax-ce)");
+    loss.default_value = std::monostate{};
+    t.push_back({loss, {[](const S& s) -> SettingValue {
+                          if (!s.gradient_loss) return std::monostate{};
+                          return std::string(loss_name(*s.gradient_loss));
+                        },
+                        [](S& s, const SettingValue& v) {
+                          s.gradient_loss = parse_loss(std::get<std::string>(v));
+                        }}});
     return t;
   }();
   return table;
@@ -177,6 +224,14 @@ const std::vector<Entry>& entries() {
 
 const char* name(ObjectiveKind k) {
   return k == ObjectiveKind::Reconstruction ? "reconstruction" : "classification";
+}
+
+const char* name(Memetic m) { return m == Memetic::Lamarckian ? "lamarckian" : "baldwinian"; }
+
+Memetic parse_memetic(const std::string& text) {
+  if (text == "lamarckian") return Memetic::Lamarckian;
+  if (text == "baldwinian") return Memetic::Baldwinian;
+  throw std::invalid_argument("unknown memetic '" + text + "': choose lamarckian, baldwinian");
 }
 
 double default_sigma(Mutation m) {

@@ -40,6 +40,10 @@ StrategyKind parse_strategy(const std::string& text) {
   throw std::invalid_argument("unknown strategy '" + text + "': choose " + valid);
 }
 
+void Strategy::replace_genomes(const float*, std::size_t) {
+  throw std::logic_error("this strategy samples its genomes: it cannot take changed ones");
+}
+
 std::unique_ptr<Strategy> make_strategy(const Network& net, const EvolutionSettings& s,
                                         int threads, StrategyState* state) {
   const std::size_t n = net.num_params();

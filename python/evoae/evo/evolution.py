@@ -58,6 +58,10 @@ class Evolution(System):
         "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes", "pgpe" (sigma: the initial
         step size; learning_rate: openai-es's Adam step, pgpe's ClipUp step; weight_decay:
         openai-es's L2). The GA's operators do not apply to them.
+      gradient_steps: memetic evolution, each measured agent first takes this many
+        gradient steps (gradient_optimizer, gradient_rate, gradient_loss) on the
+        generation's samples; memetic: "lamarckian" (the learned weights become the genome)
+        or "baldwinian" (only the fitness is theirs; best_genome is the learned weights).
     Every keyword is a setting of evoae.evo.settings.SETTINGS (its help says more); values
     are checked by the core, which raises ValueError naming the setting.
 
@@ -133,6 +137,11 @@ class Evolution(System):
     def improved_at(self) -> int:
         """The generation that reached the lowest best error so far (for patience)."""
         return self._core.improved_at
+
+    @property
+    def gradient_evaluations(self) -> int:
+        """Forward + backward passes of memetic learning (gradient_steps x evaluations)."""
+        return self._core.gradient_evaluations
 
     @property
     def batch(self) -> np.ndarray:

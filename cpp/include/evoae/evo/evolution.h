@@ -5,7 +5,9 @@
 // (best fitness per generation) and checks the stop conditions. By default the strategy is
 // the genetic algorithm and the objective the reconstruction of the images: exactly the
 // original system of Varadi (2021); settings.strategy chooses another (strategy.h), and a
-// test function (eval/test_function.h) can stand in for the network and its data.
+// test function (eval/test_function.h) can stand in for the network and its data. With
+// settings.gradient_steps, every agent learns by gradient steps before it is measured
+// (memetic evolution, evo/memetic.h).
 #pragma once
 
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include "evoae/core/stopping.h"
 #include "evoae/eval/objective.h"
 #include "evoae/eval/test_function.h"
+#include "evoae/evo/memetic.h"
 #include "evoae/evo/settings.h"
 #include "evoae/evo/strategy.h"
 #include "evoae/nn/network.h"
@@ -72,7 +75,13 @@ class Evolution {
   long generation() const { return strategy_->generation(); }
   double best_error() const { return strategy_->fitness()[best_index()]; }
   std::size_t best_index() const { return strategy_->best(); }
-  const float* best_genome() const { return genome(best_index()); }
+  // The best agent's weights as they were measured: its genome, or under Baldwinian
+  // learning the weights it learned from it (genome(best_index()) is the genome itself).
+  const float* best_genome() const {
+    return baldwinian() ? best_learned_.data() : genome(best_index());
+  }
+  // The strategy's genomes: under Lamarckian learning the learned weights, under Baldwinian
+  // as the strategy made them.
   const float* genome(std::size_t agent) const { return strategy_->genome(agent); }
   const std::vector<double>& errors() const { return strategy_->fitness(); }
   const std::vector<double>& history() const { return history_; }  // best fitness per generation
@@ -85,6 +94,9 @@ class Evolution {
   std::size_t images_per_generation() const { return objective_->samples_per_generation(); }
   const std::vector<std::size_t>& batch() const { return objective_->batch(); }  // empty: all
   std::uint64_t evaluations() const { return evaluations_; }  // (genome, sample) forward passes
+  // (genome, sample) forward and backward passes of memetic learning: each measured agent
+  // took gradient_steps of them on each sample it was measured on.
+  std::uint64_t gradient_evaluations() const { return settings_.gradient_steps * evaluations_; }
 
   // The objective's metric of the best agent on this generation's samples (mean |error| per
   // pixel for reconstruction), measured once per generation when asked.
@@ -104,15 +116,24 @@ class Evolution {
   // continues from `state`.
   void start();
   void restore(EvolutionState state);
+  // The objective settings.objective names on `data`, and for memetic evolution the learner.
+  void make_objective_and_learner(ObjectiveData data);
   void make_test_objective(TestFunction function);  // settings resolved, objective made
+  // Agents [first, population) learn (memetic evolution), are measured on this generation's
+  // samples and told to the strategy.
+  void measure(std::size_t first);
   void finish_generation();  // history, patience
+  bool baldwinian() const { return learner_ && settings_.memetic == Memetic::Baldwinian; }
 
   Network net_;
   EvolutionSettings settings_;
   PopulationEvaluator evaluator_;
   std::unique_ptr<Objective> objective_;
   std::unique_ptr<Strategy> strategy_;
+  std::unique_ptr<MemeticLearner> learner_;  // memetic evolution only
   std::vector<double> fitness_;  // scratch: what the objective measured
+  std::vector<float> learned_;   // scratch: the measured agents' learned weights
+  std::vector<float> best_learned_;  // Baldwinian: the best agent's learned weights
   std::vector<double> history_;
   long improved_at_ = 0;
   double best_ever_ = 0.0;

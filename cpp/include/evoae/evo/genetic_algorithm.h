@@ -37,6 +37,7 @@ class GeneticAlgorithm : public Strategy {
   long generation() const override { return generation_; }
   std::size_t ask() override;
   void tell(const double* fitness, std::size_t first) override;
+  void replace_genomes(const float* genomes, std::size_t first) override;
   const float* genomes() const override { return genomes_.data(); }
   const std::vector<double>& fitness() const override { return fitness_; }
   std::size_t best() const override { return best_; }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "evoae/core/settings_table.h"
 #include "evoae/evo/operators.h"
 #include "evoae/evo/strategy.h"
+#include "evoae/nn/loss.h"
+#include "evoae/train/optimizer.h"
 
 namespace evoae {
 
@@ -20,6 +23,14 @@ namespace evoae {
 // the class of each input (labels) by softmax cross-entropy.
 enum class ObjectiveKind { Reconstruction, Classification };
 const char* name(ObjectiveKind k);
+
+// Memetic evolution (evo/memetic.h): what becomes of the weights an agent learned before it
+// was measured. Lamarckian: they replace its genome; Baldwinian: only its fitness is theirs.
+enum class Memetic { Lamarckian, Baldwinian };
+const char* name(Memetic m);
+Memetic parse_memetic(const std::string& text);  // throws, naming the valid ones
+// The table reads a choice by name(); training's optimisers are named by optimizer_name().
+inline const char* name(OptimizerKind k) { return optimizer_name(k); }
 
 // Every setting; the defaults are the original loop of Varadi (2021). A value equal to a
 // setting's `unset` stands for "not given": it is resolved from the others (see
@@ -47,6 +58,11 @@ struct EvolutionSettings {
   StrategyKind strategy = StrategyKind::Ga;
   double learning_rate = 0.0;      // openai-es: Adam's step size (0: 0.01)
   double weight_decay = -1.0;      // openai-es: L2 coefficient (-1: 0.005)
+  int gradient_steps = 0;          // memetic: gradient steps per measured agent (0: none)
+  Memetic memetic = Memetic::Lamarckian;
+  double gradient_rate = 0.0;      // memetic: the optimiser's learning rate (0: its default)
+  OptimizerKind gradient_optimizer = OptimizerKind::Adam;
+  std::optional<Loss> gradient_loss;  // memetic: what the steps minimise (none: the fitness's)
 };
 
 // sigma when none is given: U(-1, 1) steps as in the original for the uniform kinds; for

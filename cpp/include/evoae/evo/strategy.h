@@ -55,6 +55,11 @@ class Strategy {
   // Fitness of agents [first, population()) on this generation's data, fitness[0] for first.
   // The first tell, before any ask, gives the initial population's (first = 0).
   virtual void tell(const double* fitness, std::size_t first) = 0;
+  // Lamarckian learning (evo/memetic.h): between ask() and tell(), agents [first,
+  // population()) become `genomes` ((population() - first, num_params)), and the next ask()
+  // breeds from them. Only the GA takes changed genomes; a distribution strategy updates
+  // from the samples it drew, and throws std::logic_error (the settings refuse the pair).
+  virtual void replace_genomes(const float* genomes, std::size_t first);
 
   virtual const float* genomes() const = 0;  // (population, num_params)
   virtual const std::vector<double>& fitness() const = 0;  // (population)
