@@ -132,7 +132,7 @@ def test_loss_names_and_train_setting_specs():
     assert set(_core.train_per_network_settings()) == {
         "learning_rate", "momentum", "beta1", "beta2", "weight_decay"}
     loss = next(s for s in specs if s["name"] == "loss")
-    assert loss["choices"] == _core.loss_names() and loss["default"] == "mae"
+    assert loss["choices"] == _core.loss_names() and loss["default"] is None  # resolved
 
 
 def test_trainer_runs_restores_and_evaluates(data):
@@ -199,4 +199,16 @@ def test_trainer_refuses_bad_settings_and_arguments(data):
     with pytest.raises(ValueError, match="no images are held out"):
         t.evaluate(part="holdout")
     with pytest.raises(ValueError, match="labels train a classifier"):
-        _core.Trainer(evoae.Network(6, 6).dense(3), images, {}, labels=np.zeros(11, np.int32))
+        _core.Trainer(evoae.Network(6, 6).dense(3), images, {"loss": "mse"}, labels=np.zeros(11, np.int32))
+
+
+def test_the_default_loss_follows_the_output_layer_and_the_labels():
+    images = np.random.default_rng(0).uniform(0.1, 0.9, (3, 4, 4)).astype(np.float32)
+    sigmoid = evoae.Network(4, 4).dense(3).dense(16).reshape(4, 4, 1)
+    identity = evoae.Network(4, 4).dense(3).dense(16, "identity").reshape(4, 4, 1)
+    classifier = evoae.Network(4, 4).dense(3, "identity")
+    assert _core.Trainer(sigmoid, images, {}).settings["loss"] == "bce"
+    assert _core.Trainer(identity, images, {}).settings["loss"] == "mse"
+    labels = np.array([0, 2, 1])
+    assert _core.Trainer(classifier, images, {}, labels=labels).settings["loss"] == "softmax-ce"
+    assert _core.Trainer(sigmoid, images, {"loss": "mae"}).settings["loss"] == "mae"

@@ -21,7 +21,7 @@ from .setting_options import add_setting_options
 
 __all__ = ["add_train_command", "command_train", "DEFAULT_STEPS"]
 
-DEFAULT_STEPS = 2000  # Adam's default run on the ten digits (a few seconds on 2 cores)
+DEFAULT_STEPS = 16000  # Adam and bce on the ten digits: median MAE 0.046 of 4 seeds, ~10 s
 TRAIN_GROUPS = {
     "training": "training (the defaults: Adam, learning rate 0.01, all images every step)",
     "objective": "what is measured",

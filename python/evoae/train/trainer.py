@@ -36,9 +36,10 @@ class Trainer(System):
     `genomes`: (networks, num_params) to start from (e.g. an evolution's population, or a
     result's genome as one row); by default `init` draws them from the seed. Every other
     keyword is a setting of evoae.train.settings.TRAIN_SETTINGS (its help says more):
-      networks: trained at once, one per SIMD lane, all on the same images.
-      loss: "mae" (mean |error| per value, the default), "sae" (its sum over an image's
-        values, the paper's fitness), "mse", "bce", "softmax-ce"; a mean over the images.
+      networks: trained at once, (network, image) pairs packed into the SIMD lanes.
+      loss: "mae" (mean |error| per value), "sae" (its sum over an image's values, the
+        paper's fitness), "mse", "bce", "softmax-ce"; a mean over the images. Default:
+        softmax-ce with labels, bce when the last layer is a sigmoid, mse otherwise.
       optimizer: "adam" (default), "adamw", "sgd" (with momentum); learning_rate, momentum,
         beta1, beta2, epsilon, weight_decay: its settings; learning_rate, momentum, beta1,
         beta2 and weight_decay take one value, or a list of one per network.
@@ -57,8 +58,6 @@ class Trainer(System):
     def __init__(self, network: Network, images: np.ndarray, *,
                  targets: Optional[np.ndarray] = None, labels: Optional[np.ndarray] = None,
                  genomes: Optional[np.ndarray] = None, **settings):
-        if labels is not None:  # a classifier unless told otherwise
-            settings.setdefault("loss", "softmax-ce")
         self._setup(network, images, given_settings(settings, TRAIN_SETTINGS), targets, labels,
                     None, genomes)
 

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,7 +38,8 @@ struct TrainSettings {
   std::uint64_t seed = 0;
   int threads = 0;  // 0: OpenMP's default
   Init init = Init::Uniform;
-  Loss loss = Loss::MeanAbsolute;
+  // Unset: resolved by the Trainer from its network and data (see default_loss()).
+  std::optional<Loss> loss;
   OptimizerKind optimizer = OptimizerKind::Adam;
   // Per network: 1 value for all, or `networks` values; empty: unset, resolved (see specs).
   std::vector<double> learning_rate{0.01};
