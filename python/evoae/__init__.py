@@ -1,4 +1,5 @@
-"""evoae: train autoencoders by evolution instead of backpropagation.
+"""evoae: train autoencoders by evolution instead of backpropagation (and by backpropagation,
+to compare).
 
     import evoae
     net = evoae.varadi_network()                      # the paper's 1397-parameter network
@@ -6,6 +7,9 @@
     evo = evoae.Evolution(net, images, population=20, mutations=10, seed=0)
     evo.run(generations=1000)
     print(evo.best_mae)
+    trainer = evoae.Trainer(net, images, learning_rate=0.01)   # Adam on the same network
+    trainer.run(generations=1000)                     # steps
+    print(trainer.best_mae)
 """
 import os
 from importlib.metadata import PackageNotFoundError, version
@@ -22,11 +26,12 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 from . import data  # noqa: E402
 from .evo.evolution import Evolution, Progress  # noqa: E402
+from .train.trainer import Trainer  # noqa: E402
 from .run import Every, Stop, run  # noqa: E402
 from .nn.network import Network, network_from_spec, network_spec, varadi_network  # noqa: E402
 from .io.results import Result, load_result, save_result  # noqa: E402
 
 __all__ = [
     "Network", "varadi_network", "network_spec", "network_from_spec",
-    "Evolution", "Progress", "Stop", "Every", "run", "Result", "save_result", "load_result", "data", "__version__",
+    "Evolution", "Trainer", "Progress", "Stop", "Every", "run", "Result", "save_result", "load_result", "data", "__version__",
 ]

@@ -41,9 +41,9 @@ def save_reconstructions(path: str | os.PathLike, targets: np.ndarray, outputs: 
 
 def save_error_curve(path: str | os.PathLike, mae_history: np.ndarray,
                      reference_lines: dict[str, float] | None = None,
-                     label: str = "best MAE per pixel") -> None:
-    """The best's error against generation, log-scaled axes; `label` names what the values
-    are (by default the mean absolute error per pixel)."""
+                     label: str = "best MAE per pixel", unit: str = "generation") -> None:
+    """The best's error against generation (or `unit`: "step"), log-scaled axes; `label`
+    names what the values are (by default the mean absolute error per pixel)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     generations = np.arange(len(mae_history))
     ax.plot(generations + 1, mae_history, lw=1.2, label="best agent")
@@ -52,7 +52,7 @@ def save_error_curve(path: str | os.PathLike, mae_history: np.ndarray,
         ax.annotate(name, (1, value), fontsize=7, color="gray", va="bottom")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("generation + 1")
+    ax.set_xlabel(f"{unit} + 1")
     ax.set_ylabel(label)
     ax.grid(True, which="both", lw=0.3)
     ax.legend(fontsize=8)

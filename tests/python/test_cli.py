@@ -234,3 +234,44 @@ def test_bad_options_are_one_line_errors(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "usage:" not in err
     assert err.startswith("evoae run: error: argument --population: must be an integer from 1")
+
+
+def test_compare_puts_backprop_beside_evolution(tmp_path):
+    done = evoae_cli("compare", "original", "backprop", "backprop+learning_rate=0.003",
+                     "--seconds", "0.4", "--seeds", "1", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "compare.json").read_text())
+    assert [row["setting"] for row in report["table"]] == [
+        "original", "backprop", "backprop+learning_rate=0.003"]
+    for run in report["runs"][1:]:
+        assert run["settings"]["optimizer"] == "adam" and run["generations"] > 0
+        assert run["final_mae"] < run["curve"][0][2]  # backprop lowered the error
+    assert report["runs"][2]["settings"]["learning_rate"] == 0.003
+    assert "optimiser steps" in done.stdout
+    bad = evoae_cli("compare", "x:system=backprop,optimizer=nope", "--seconds", "0.1",
+                    "--out", tmp_path)
+    check_error(bad, "optimizer")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals to a child process")
+def test_sigterm_stops_evoae_train_with_everything_written(tmp_path):
+    import signal
+
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "evoae.cli", "train", "--seconds", "120", "--out", str(out)],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    for line in process.stderr:  # the first progress line: steps are running
+        if line.startswith("step"):
+            break
+    process.send_signal(signal.SIGTERM)
+    stdout, rest = process.communicate(timeout=60)
+    assert process.returncode == 143, rest
+    assert stdout.startswith("interrupted (interrupted): step ")
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["interrupted"] and settings["stop_reason"] == "interrupted"
+    resumed = evoae.Trainer.load(out / "checkpoint.npz")
+    result = evoae.load_result(out / "result.npz")
+    assert resumed.generation == settings["steps_done"] == len(result.history) - 1 > 0
+    np.testing.assert_array_equal(resumed.best_genome, result.genome)

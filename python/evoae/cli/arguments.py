@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 from typing import Callable, Optional
 
-__all__ = ["int_at_least", "number_at_least", "positive_float", "probe_writable",
-           "writable_folder", "LARGEST"]
+__all__ = ["int_at_least", "number_at_least", "positive_float", "comma_separated",
+           "probe_writable", "writable_folder", "LARGEST"]
 
 LARGEST = 2**62  # the most generations (or of any count) a loop goes to
 
@@ -55,6 +55,21 @@ def positive_float(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return value
+
+
+def comma_separated(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """One value, or several separated by commas ('0.01,0.003': a list), each read by
+    `parse`; the error names the item that is wrong."""
+    def parse_all(text: str):
+        values = []
+        for item in text.split(","):
+            try:
+                values.append(parse(item.strip()))
+            except argparse.ArgumentTypeError as e:
+                wanted = f" in {text!r}" if "," in text else ""
+                raise argparse.ArgumentTypeError(f"{e}{wanted}") from None
+        return values[0] if len(values) == 1 else values
+    return parse_all
 
 
 def probe_writable(folder: Path, option: str = "--out") -> bool:

@@ -1,7 +1,8 @@
-"""`evoae compare`: several operator settings, the same time budget each, on the ten digits,
-several seeds each: a table of the final mean |error| per pixel (median, min, max) and a plot
-of error against time, next to the reference points of the paper's network (predicting the
-per-pixel median image: 0.097; backpropagation: about 0.05)."""
+"""`evoae compare`: several settings, the same time budget each, on the ten digits, several
+seeds each: evolution's presets and strategies and backpropagation (evoae.Trainer) side by
+side; a table of the final mean |error| per pixel (median, min, max) and a plot of error
+against time, next to the reference points of the paper's network (predicting the per-pixel
+median image: 0.097; backpropagation as the reference system measured it: about 0.05)."""
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ from ..evo.settings import SETTINGS, bounds
 from ..io.atomic import write_text_atomically
 from .arguments import int_at_least, positive_float, probe_writable
 
-__all__ = ["PRESETS", "parse_setting", "run_one", "compare", "Interrupted", "summarise",
+__all__ = ["PRESETS", "BACKPROP", "SYSTEMS", "parse_setting", "run_one", "compare", "Interrupted", "summarise",
            "format_table", "save_plot", "add_compare_command", "command_compare"]
 
 BACKPROP_MAE = 0.050  # the same network trained by Adam (reference-system.md)
@@ -71,7 +72,12 @@ PRESETS: dict[str, dict] = {
     # parameter, clipped momentum steps on the mean.
     "pgpe": dict(population=20, strategy="pgpe"),
 }
-DEFAULT_SETTINGS = ["original", "gaussian-sa", "truncation"]
+#: Backpropagation, as evoae.Trainer keyword arguments with "system" naming it: the trainer's
+#: defaults (Adam, learning rate 0.01, one network, every image every step).
+BACKPROP: dict[str, dict] = {"backprop": dict(system="backprop")}
+#: What the "system" of a setting names (default: evolution).
+SYSTEMS = ("evolution", "backprop")
+DEFAULT_SETTINGS = ["original", "gaussian-sa", "truncation", "backprop"]
 
 
 def _value(text: str):
@@ -84,22 +90,25 @@ def _value(text: str):
 
 
 def parse_setting(text: str) -> tuple[str, dict]:
-    """A preset name, or NAME:key=value,key=value (Evolution keyword arguments, e.g.
-    'mine:mutation=gaussian,sigma=0.05,population=30'), or PRESET+key=value,... to change a
-    preset ('original+mutations=1')."""
+    """A preset name (PRESETS, BACKPROP), or NAME:key=value,key=value (Evolution keyword
+    arguments, e.g. 'mine:mutation=gaussian,sigma=0.05,population=30'; Trainer keyword
+    arguments with system=backprop), or PRESET+key=value,... to change a preset
+    ('original+mutations=1', 'backprop+learning_rate=0.003')."""
+    presets = {**PRESETS, **BACKPROP}
     if ":" in text:
         name, _, body = text.partition(":")
         base: dict = {}
     elif "+" in text:
         name, _, body = text.partition("+")
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}: choose {', '.join(PRESETS)}")
-        base, name = dict(PRESETS[name]), text
+        if name not in presets:
+            raise ValueError(f"unknown preset {name!r}: choose {', '.join(presets)}")
+        base, name = dict(presets[name]), text
     else:
-        if text not in PRESETS:
-            raise ValueError(f"unknown setting {text!r}: choose {', '.join(PRESETS)}, or give "
-                             "NAME:key=value,... (Evolution keyword arguments)")
-        return text, dict(PRESETS[text])
+        if text not in presets:
+            raise ValueError(f"unknown setting {text!r}: choose {', '.join(presets)}, or give "
+                             "NAME:key=value,... (Evolution keyword arguments, or Trainer's "
+                             "with system=backprop)")
+        return text, dict(presets[text])
     for item in filter(None, body.split(",")):
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
@@ -110,16 +119,29 @@ def parse_setting(text: str) -> tuple[str, dict]:
     return name, base
 
 
-def run_one(name: str, kwargs: dict, seed: int, seconds: float, threads: Optional[int],
-            samples: int = 10, interval: float = 0.5) -> dict:
-    """One run: `seconds` of evolution on the first `samples` of the ten digits. Returns the
-    curve (seconds, generation, best MAE) and the final MAE of the best on all images."""
+def _start(kwargs: dict, samples: int, seed: int, threads: Optional[int]):
+    """The system a setting names (an Evolution, or with system=backprop a Trainer) on the
+    first `samples` of the ten digits."""
     from .. import data
     from ..evo.evolution import Evolution
     from ..nn.network import varadi_network
+    from ..train.trainer import Trainer
 
-    images = data.scale(data.ten_digits()[:samples])
-    evo = Evolution(varadi_network(), images, seed=seed, threads=threads, **kwargs)
+    kwargs = dict(kwargs)
+    system = kwargs.pop("system", "evolution")
+    if system not in SYSTEMS:
+        raise ValueError(f"system must be one of {', '.join(SYSTEMS)}, got {system!r}")
+    cls = Trainer if system == "backprop" else Evolution
+    return cls(varadi_network(), data.scale(data.ten_digits()[:samples]), seed=seed,
+               threads=threads, **kwargs)
+
+
+def run_one(name: str, kwargs: dict, seed: int, seconds: float, threads: Optional[int],
+            samples: int = 10, interval: float = 0.5) -> dict:
+    """One run: `seconds` of evolution (or backpropagation) on the first `samples` of the ten
+    digits. Returns the curve (seconds, generation (step), best MAE) and the final MAE of the
+    best on all images."""
+    evo = _start(kwargs, samples, seed, threads)
     curve = [(0.0, 0, evo.best_mae)]
     evo.run(seconds=seconds, interval=interval,
             callback=lambda p: curve.append((p.elapsed, p.generation, p.best_mae)) and False)
@@ -202,8 +224,12 @@ def format_table(table: list[dict], seconds: float, median_image: float) -> str:
     for row in table:
         lines.append(f"{row['setting']:<{width}}  {row['runs']:>4}  {row['generations']:>11}  "
                      f"{row['median']:.4f}  {row['min']:.4f}  {row['max']:.4f}")
-    lines.append(f"reference: median image {median_image:.4f}, backpropagation "
-                 f"~{BACKPROP_MAE:.3f}, original loop after 30,000 generations 0.09-0.11")
+    lines.append(f"reference: median image {median_image:.4f}, backpropagation in the "
+                 f"reference system ~{BACKPROP_MAE:.3f}, original loop after 30,000 "
+                 f"generations 0.09-0.11")
+    if any(row["setting"].split("+")[0] == "backprop" for row in table):
+        lines.append("(backprop's generations are optimiser steps of one network on every "
+                     "image)")
     return "\n".join(lines)
 
 
@@ -220,7 +246,7 @@ def save_plot(path: Path, results: list[dict], median_image: float, seconds: flo
         ax.plot(np.maximum(curve[:, 0], 1e-2), curve[:, 2], color=colour, lw=1.0, alpha=0.8,
                 label=r["setting"] if first else None)
     for name, value, style in (("median image", median_image, "--"),
-                               ("backprop (Adam)", BACKPROP_MAE, ":")):
+                               ("backprop, reference system", BACKPROP_MAE, ":")):
         ax.axhline(value, ls=style, lw=0.9, color="gray")
         ax.annotate(name, (1e-2, value), fontsize=7, color="gray", va="bottom")
     ax.set_xscale("log")
@@ -238,22 +264,25 @@ def save_plot(path: Path, results: list[dict], median_image: float, seconds: flo
 def add_compare_command(commands) -> None:
     """Registers `evoae compare` on the CLI's subcommands."""
     presets = "; ".join(f"{name}: " + ", ".join(f"{k}={v}" for k, v in kw.items())
-                        for name, kw in PRESETS.items())
+                        for name, kw in {**PRESETS, **BACKPROP}.items())
     p = commands.add_parser(
         "compare",
-        help="compare operator settings for the same time budget on the ten digits",
+        help="compare evolution's settings and backpropagation for the same time budget on "
+             "the ten digits",
         description=(
-            "Run several operator settings for the same time budget on the ten digits, with "
-            "several seeds each; print a table of the final mean |error| per pixel (median, "
-            "min, max over seeds) and write compare.png (error against time) and compare.json "
-            "(every curve) to --out. Reference points: the per-pixel median image 0.097, "
-            "backpropagation about 0.05, the original loop after 30,000 generations "
-            f"0.09-0.11. Presets: {presets}."),
+            "Run several settings for the same time budget on the ten digits, with several "
+            "seeds each: evolution's operators and strategies, and backpropagation (the preset "
+            "backprop: evoae train's defaults, Adam); print a table of the final mean |error| "
+            "per pixel (median, min, max over seeds) and write compare.png (error against "
+            "time) and compare.json (every curve) to --out. Reference points: the per-pixel "
+            "median image 0.097, backpropagation in the reference system about 0.05, the "
+            f"original loop after 30,000 generations 0.09-0.11. Presets: {presets}."),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("settings", nargs="*", default=DEFAULT_SETTINGS, metavar="SETTING",
-                   help="a preset name, PRESET+key=value,... (a changed preset) or "
-                        "NAME:key=value,... (Evolution keyword arguments)")
+                   help="a preset name, PRESET+key=value,... (a changed preset, e.g. "
+                        "backprop+learning_rate=0.003) or NAME:key=value,... (Evolution "
+                        "keyword arguments, or Trainer's with system=backprop)")
     p.add_argument("--seconds", type=positive_float, default=60.0,
                    help="time budget of every run")
     p.add_argument("--seeds", type=int_at_least(1), default=3, help="seeds 0..N-1 per setting")
@@ -305,13 +334,8 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def _check_setting(name: str, kwargs: dict, samples: int) -> None:
-    from .. import data
-    from ..evo.evolution import Evolution
-    from ..nn.network import varadi_network
-
     try:
-        Evolution(varadi_network(), data.scale(data.ten_digits()[:samples]), threads=1,
-                  **kwargs)
+        _start(kwargs, samples, 0, 1)
     except TypeError as e:
         raise ValueError(f"setting {name!r}: {e}") from e
     except ValueError as e:

@@ -1,7 +1,7 @@
 """The evoae command line: `evoae run` evolves the paper's network on the ten digits (live in a
-window with --view), `evoae view` shows a saved result, `evoae gif` joins recorded frames,
-`evoae compare` races settings, `evoae tied` trains the tied autoencoder. One file per
-command group; this one only assembles them."""
+window with --view), `evoae train` trains it by backpropagation, `evoae view` shows a saved
+result, `evoae gif` joins recorded frames, `evoae compare` races settings, `evoae tied` trains
+the tied autoencoder. One file per command group; this one only assembles them."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from .. import __version__
 from .compare import add_compare_command
 from .run import add_run_command
 from .tied import add_tied_command
+from .train import add_train_command
 from .view import add_view_commands
 
 __all__ = ["build_parser", "main"]
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"evoae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_run_command(commands)
+    add_train_command(commands)
     add_view_commands(commands)
     add_compare_command(commands)
     add_tied_command(commands)

@@ -1,5 +1,6 @@
-"""What `evoae run` starts from: the images (the ten digits or an IDX file), a new Evolution
-from the options or the one saved in a checkpoint (--resume), and a guard for writing the
+"""What `evoae run` and `evoae train` start from: their shared options (stopping, data and
+output), the images (the ten digits or an IDX file), a new system (Evolution, Trainer) from
+the options or the one saved in a checkpoint (--resume), and a guard for writing the
 results."""
 from __future__ import annotations
 
@@ -14,13 +15,59 @@ from pathlib import Path
 import numpy as np
 
 from .. import data
-from ..evo.evolution import Evolution
+from .arguments import int_at_least, positive_float
 from .setting_options import given_setting_options
 
-__all__ = ["load_images", "scaled_images", "start_evolution", "deferred_interrupts",
-           "CHECKPOINT_NAME"]
+__all__ = ["add_stop_options", "add_data_options", "load_images", "scaled_images",
+           "start_system", "deferred_interrupts", "CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
+
+
+def add_stop_options(parser: argparse.ArgumentParser, unit: str = "generations",
+                     aliases: tuple = ()) -> None:
+    """The stop conditions of the one loop, the first that holds; `unit` names what it counts
+    (--generations, or --steps with `aliases` ("--generations",)). The count lands in
+    args.generations, as evoae.run.Stop names it."""
+    stop = parser.add_argument_group("stopping (the first that holds)")
+    stop.add_argument(f"--{unit}", *aliases, dest="generations", type=int_at_least(0),
+                      default=None, metavar=unit.upper(),
+                      help=f"stop after this many {unit}%(default).0s")
+    stop.add_argument("--seconds", type=positive_float, default=None,
+                      help="stop after this many seconds%(default).0s")
+    stop.add_argument("--target", type=positive_float, default=None,
+                      help="stop when the best mean |error| per pixel is at or below this"
+                           "%(default).0s")
+    stop.add_argument("--patience", type=int_at_least(1), default=None, metavar="N",
+                      help=f"stop when the best error has not improved for N {unit}"
+                           "%(default).0s")
+
+
+def add_data_options(parser: argparse.ArgumentParser, out: str,
+                     unit: str = "generations") -> argparse._ArgumentGroup:
+    """--samples, --data, --out (default `out`), --quiet, --checkpoint-every, --resume: the
+    group, for a command to add its own."""
+    group = parser.add_argument_group("data and output")
+    group.add_argument("--samples", type=int_at_least(1), default=None,
+                       help="number of images: digits 0..N-1 of the ten digits (default 10), "
+                            "or the first N images of --data (default: all of them)"
+                            "%(default).0s")
+    group.add_argument("--data", type=Path, default=None,
+                       help="an IDX image file (raw or .gz) of 28x28 images to use instead of "
+                            "the built-in ten digits, e.g. the 10,000 of the MNIST test set "
+                            "t10k-images-idx3-ubyte.gz%(default).0s")
+    group.add_argument("--out", type=Path, default=Path(out),
+                       help="folder for the result files (created if missing)")
+    group.add_argument("--quiet", action="store_true", help="no progress line")
+    group.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="N",
+                       help=f"also write the complete state to OUT/{CHECKPOINT_NAME} every N "
+                            f"{unit} (it is always written at the end and on Ctrl-C)"
+                            "%(default).0s")
+    group.add_argument("--resume", type=Path, default=None, metavar="PATH",
+                       help="continue the run saved in a checkpoint, bit for bit as if it had "
+                            f"not stopped, with its settings and images; --{unit} counts "
+                            f"further {unit}%(default).0s")
+    return group
 
 
 def load_images(args: argparse.Namespace) -> np.ndarray:
@@ -64,20 +111,21 @@ def _reported(make):
     return made
 
 
-def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarray, dict]:
-    """A new Evolution from the options, or with --resume the saved one. Returns it, its
-    images and what to keep in the checkpoint's extra (data source, seconds so far)."""
+def start_system(args: argparse.Namespace, net, cls) -> tuple:
+    """A new system of class `cls` (evoae.Evolution, evoae.Trainer) from the options of its
+    settings table, or with --resume the saved one. Returns it, its images and what to keep
+    in the checkpoint's extra (data source, seconds so far)."""
     if args.resume is None:
         images = scaled_images(args)
-        evolution = _reported(lambda: Evolution(net, images, **given_setting_options(args)))
+        system = _reported(lambda: cls(net, images, **given_setting_options(args, cls.TABLE)))
         # Absolute: a resume from another folder must find the data again (large data).
         source = {"data": str(args.data.resolve()) if args.data else None,
                   "samples": len(images), "seconds": 0.0}
-        return evolution, images, source
+        return system, images, source
 
     from ..io.checkpoint import read_checkpoint
 
-    given = [f"--{name.replace('_', '-')}" for name in given_setting_options(args)
+    given = [f"--{name.replace('_', '-')}" for name in given_setting_options(args, cls.TABLE)
              if name != "threads"]
     if given:
         raise ValueError(f"--resume continues with the checkpoint's settings: drop "
@@ -86,7 +134,7 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
     if args.data is not None or args.samples is not None:
         images = scaled_images(args)
     try:
-        saved = read_checkpoint(args.resume, images=images, network=net)
+        saved = read_checkpoint(args.resume, images=images, network=net, system=cls.CHECKPOINT)
     except ValueError as e:
         source = _saved_source(args.resume)
         if images is not None or source.get("data") is None or "fingerprint" not in str(e):
@@ -94,11 +142,11 @@ def start_evolution(args: argparse.Namespace, net) -> tuple[Evolution, np.ndarra
         # Large data: the checkpoint keeps a fingerprint; read the images where they came from.
         images = scaled_images(argparse.Namespace(data=Path(source["data"]),
                                                   samples=source["samples"]))
-        saved = read_checkpoint(args.resume, images=images, network=net)
+        saved = read_checkpoint(args.resume, images=images, network=net, system=cls.CHECKPOINT)
     source = dict(saved.extra.get("cli", {}))
     source.setdefault("seconds", 0.0)
-    evolution = _reported(lambda: Evolution.from_checkpoint(saved, args.threads))
-    return evolution, evolution.images, source
+    system = _reported(lambda: cls.from_checkpoint(saved, args.threads))
+    return system, system.images, source
 
 
 def _saved_source(path: Path) -> dict:

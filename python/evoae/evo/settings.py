@@ -1,6 +1,7 @@
 """The settings of a run, as the C++ core declares them (evo/settings.h): one table gives each
 setting's type, range, default and help. The core checks the values; Evolution's keyword
-arguments, `evoae run`'s options and describe() are made from this table."""
+arguments, `evoae run`'s options and describe() are made from this table. The helpers take
+any such table: backpropagation's (evoae.train.settings.TRAIN_SETTINGS) is another."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Any
 from .. import _core
 
 __all__ = ["Setting", "SETTINGS", "OPERATORS", "DEFAULT_SIGMA", "bounds", "describe",
-           "given_settings"]
+           "given_settings", "settings_table"]
 
 
 @dataclass(frozen=True)
@@ -23,19 +24,25 @@ class Setting:
     choices: tuple  # for "choice": the names, the default first
     default: Any  # None: resolved from the other settings (the help says how)
     metavar: str
-    command_line: bool  # offered as an `evoae run` option
+    command_line: bool  # offered as a command-line option
     help: str
+    per_network: bool = False  # may also be a list: one value per network trained at once
 
     @property
     def option(self) -> str:
         return "--" + self.name.replace("_", "-")
 
 
-#: Every setting by name, in the table's order.
-SETTINGS: dict[str, Setting] = {
-    spec["name"]: Setting(**{**spec, "choices": tuple(spec["choices"])})
-    for spec in _core.setting_specs()
-}
+def settings_table(specs: list, per_network: tuple = ()) -> dict[str, Setting]:
+    """Every setting of a core's table (a list of spec dicts) by name, in the table's order;
+    those named in `per_network` also take a list of one value per network."""
+    return {spec["name"]: Setting(**{**spec, "choices": tuple(spec["choices"])},
+                                  per_network=spec["name"] in per_network)
+            for spec in specs}
+
+
+#: Every setting of evolution by name, in the table's order.
+SETTINGS: dict[str, Setting] = settings_table(_core.setting_specs())
 
 #: The valid names of each kind of operator, the default (the original loop's) first.
 OPERATORS: dict[str, list] = {name: list(s.choices) for name, s in SETTINGS.items()
@@ -46,14 +53,15 @@ OPERATORS["fitness"] = list(SETTINGS["fitness"].choices)
 DEFAULT_SIGMA: dict[str, float] = {m: _core.default_sigma(m) for m in OPERATORS["mutation"]}
 
 
-def given_settings(values: dict) -> dict:
+def given_settings(values: dict, table: dict[str, Setting] = SETTINGS) -> dict:
     """The settings among `values` that were given (None means not given), their numbers
     checked against what the core can receive; the core refuses unknown names and values
-    outside the table's ranges."""
+    outside the `table`'s ranges."""
     given = {k: v for k, v in values.items() if v is not None}
     for name, value in given.items():
-        if name in SETTINGS:
-            _check_number(SETTINGS[name], value)
+        if name in table:  # a per-network setting's list: each value
+            for one in value if isinstance(value, (list, tuple)) else (value,):
+                _check_number(table[name], one)
     return given
 
 
@@ -85,14 +93,17 @@ def _check_number(spec: Setting, value) -> None:
 
 
 def _text(value) -> str:
+    if isinstance(value, (list, tuple)):  # per-network values
+        return ",".join(map(_text, value))
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def describe(settings: dict, skip: tuple = ("seed", "threads", "population", "mutations")) -> str:
-    """The settings that differ from their defaults, e.g. 'mutation gaussian, step control
-    self-adaptive, tau 0.0189', or 'the original loop' when none does."""
+def describe(settings: dict, skip: tuple = ("seed", "threads", "population", "mutations"),
+             table: dict[str, Setting] = SETTINGS, plain: str = "the original loop") -> str:
+    """The settings of `table` that differ from their defaults, e.g. 'mutation gaussian, step
+    control self-adaptive, tau 0.0189', or `plain` when none does."""
     parts = []
-    for name, spec in SETTINGS.items():
+    for name, spec in table.items():
         value = settings.get(name)
         if name in skip or value is None:
             continue
@@ -102,4 +113,4 @@ def describe(settings: dict, skip: tuple = ("seed", "threads", "population", "mu
         if value == default:  # a setting without a default has a value only when it acts
             continue
         parts.append(f"{name.replace('_', ' ')} {_text(value)}")
-    return ", ".join(parts) if parts else "the original loop"
+    return ", ".join(parts) if parts else plain
