@@ -8,10 +8,11 @@
 namespace evoae::bindings {
 namespace {
 
-py::array_t<float> genome_array(const Evolution& e, std::size_t agent) {
+// The best agent's weights as measured (under Baldwinian learning, the learned ones).
+py::array_t<float> best_genome_array(const Evolution& e) {
   const std::size_t G = e.network().num_params();
   py::array_t<float> out(static_cast<py::ssize_t>(G));
-  std::copy(e.genome(agent), e.genome(agent) + G, out.mutable_data());
+  std::copy(e.best_genome(), e.best_genome() + G, out.mutable_data());
   return out;
 }
 
@@ -150,25 +151,9 @@ void bind_evolution(py::module_& m) {
            "A test function (sphere, ellipsoid, rosenbrock, rastrigin) of num_params "
            "parameters in place of a network and images.")
       .def("step", &Evolution::step, py::call_guard<py::gil_scoped_release>())
-      .def(
-          "advance",
-          [](Evolution& e, long max_generations, double max_seconds, double target_metric,
-             long patience) {
-            StopConditions stop;
-            stop.max_generations = max_generations;
-            stop.max_seconds = max_seconds;
-            stop.target_metric = target_metric;
-            stop.patience = patience;
-            Advanced done;
-            {
-              py::gil_scoped_release release;
-              done = e.advance(stop);
-            }
-            return py::make_tuple(done.generations, name(done.reason));
-          },
-          py::arg("max_generations"), py::arg("max_seconds"), py::arg("target_metric") = -1.0,
-          py::arg("patience") = 0,
-          "Runs until a stop condition holds; returns (generations done, reason).")
+      .def("advance", &advance<Evolution>, py::arg("max_generations"), py::arg("max_seconds"),
+           py::arg("target_metric") = -1.0, py::arg("patience") = 0,
+           "Runs until a stop condition holds; returns (generations done, reason).")
       .def("state", &state_to_dict, "The state to restore the run from (a dict of arrays).")
       .def_property_readonly("settings",
                              [](const Evolution& e) { return settings_values(e.settings()); })
@@ -190,7 +175,7 @@ void bind_evolution(py::module_& m) {
         return py::make_tuple(m.fitness, m.metric);
       }, "(fitness, metric) of the best agent on all samples.")
       .def_property_readonly("best_genome",
-                             [](const Evolution& e) { return genome_array(e, e.best_index()); })
+                             [](const Evolution& e) { return best_genome_array(e); })
       .def_property_readonly("population",
                              [](const Evolution& e) {
                                const std::size_t P = e.settings().population,

@@ -71,54 +71,32 @@ std::unique_ptr<Trainer> make_trainer(const Network& net, const FloatArray& imag
   return std::make_unique<Trainer>(net, std::move(data), s, std::move(start));
 }
 
-// Population mode: the mean loss over the images and its gradient, per genome.
+// The mean loss over the images and its gradient: per genome of (P, G) genomes in population
+// mode, or of one genome (G) with the images across the lanes.
 py::tuple gradients(const Network& net, const FloatArray& genomes, const FloatArray& images,
-                    const py::object& targets_arg, const std::string& loss, int threads) {
-  require_genomes(net, genomes, true);
+                    const py::object& targets_arg, const std::string& loss, int threads,
+                    bool population) {
+  require_genomes(net, genomes, population);
   require_images(net, images, "images");
   const FloatArray targets = checked_targets(net, images, targets_arg);
   const Loss kind = loss_from_name(loss);
-  const std::size_t P = genomes.shape(0), S = images.shape(0), G = net.num_params();
+  const std::size_t P = population ? genomes.shape(0) : 1, G = net.num_params();
   py::array_t<double> losses(static_cast<py::ssize_t>(P));
-  py::array_t<float> grads({P, G});
+  py::array_t<float> grads = population ? py::array_t<float>({P, G}) : py::array_t<float>(G);
   const float* g = genomes.data();
-  const ImageSet set{images.data(), targets.data(), nullptr, S};
+  const ImageSet set{images.data(), targets.data(), nullptr,
+                     static_cast<std::size_t>(images.shape(0))};
   double* l = losses.mutable_data();
   float* d = grads.mutable_data();
   {
     py::gil_scoped_release release;
-    const std::size_t groups = lane_groups(P);
-    const std::vector<float> packed = pack_lanes(g, P, G);
-    std::vector<float> packed_grads(packed.size());
-    std::vector<double> lane_losses(groups * kLanes), lane_metrics(groups * kLanes);
-    GradientEvaluator(net, kind, Metric::MeanAbsoluteError, threads)
-        .population(packed.data(), groups, set, lane_losses.data(), lane_metrics.data(),
-                    packed_grads.data());
-    unpack_lanes(packed_grads.data(), P, G, d);
-    std::copy_n(lane_losses.begin(), P, l);
+    GradientEvaluator evaluator(net, kind, Metric::MeanAbsoluteError, threads);
+    std::vector<double> metrics(P);
+    if (population) evaluator.population(g, P, set, l, metrics.data(), d);
+    else evaluator.one_network(g, set, l, metrics.data(), d);
   }
-  return py::make_tuple(losses, grads);
-}
-
-// One-network mode: the genome in every lane, the images across the lanes.
-py::tuple gradient(const Network& net, const FloatArray& genome, const FloatArray& images,
-                   const py::object& targets_arg, const std::string& loss, int threads) {
-  require_genomes(net, genome, false);
-  require_images(net, images, "images");
-  const FloatArray targets = checked_targets(net, images, targets_arg);
-  const Loss kind = loss_from_name(loss);
-  const std::size_t S = images.shape(0);
-  py::array_t<float> grad(static_cast<py::ssize_t>(net.num_params()));
-  const float* g = genome.data();
-  const ImageSet set{images.data(), targets.data(), nullptr, S};
-  float* d = grad.mutable_data();
-  double value = 0.0, metric = 0.0;
-  {
-    py::gil_scoped_release release;
-    GradientEvaluator(net, kind, Metric::MeanAbsoluteError, threads)
-        .one_network(g, set, &value, &metric, d);
-  }
-  return py::make_tuple(value, grad);
+  if (population) return py::make_tuple(losses, grads);
+  return py::make_tuple(losses.at(0), grads);
 }
 
 }  // namespace
@@ -140,12 +118,22 @@ void bind_train(py::module_& m) {
 
   auto network = py::reinterpret_borrow<py::class_<Network>>(py::type::of<Network>());
   network
-      .def("gradients", &gradients, py::arg("genomes"), py::arg("images"),
+      .def("gradients",
+           [](const Network& net, const FloatArray& genomes, const FloatArray& images,
+              const py::object& targets, const std::string& loss, int threads) {
+             return gradients(net, genomes, images, targets, loss, threads, true);
+           },
+           py::arg("genomes"), py::arg("images"),
            py::arg("targets") = py::none(), py::arg("loss") = "mae", py::arg("threads") = 0,
            "Population mode: genomes (P, num_params) on images (S, H, W) against targets "
            "(S, ...output; default the images). Returns (losses (P,) float64, grads (P, "
            "num_params) float32): each genome's loss and its gradient, means over the images.")
-      .def("gradient", &gradient, py::arg("genome"), py::arg("images"),
+      .def("gradient",
+           [](const Network& net, const FloatArray& genome, const FloatArray& images,
+              const py::object& targets, const std::string& loss, int threads) {
+             return gradients(net, genome, images, targets, loss, threads, false);
+           },
+           py::arg("genome"), py::arg("images"),
            py::arg("targets") = py::none(), py::arg("loss") = "mae", py::arg("threads") = 0,
            "One network: genome (num_params,) on images (S, H, W) spread across the SIMD "
            "lanes. Returns (loss, grad (num_params,) float32), means over the images.");
@@ -158,25 +146,9 @@ void bind_train(py::module_& m) {
            "W), against targets (default: the images) or labels (a classifier); genomes "
            "(networks, num_params) to start from (default: settings init), or a saved state.")
       .def("step", &Trainer::step, py::call_guard<py::gil_scoped_release>())
-      .def(
-          "advance",
-          [](Trainer& t, long max_generations, double max_seconds, double target_metric,
-             long patience) {
-            StopConditions stop;
-            stop.max_generations = max_generations;
-            stop.max_seconds = max_seconds;
-            stop.target_metric = target_metric;
-            stop.patience = patience;
-            Advanced done;
-            {
-              py::gil_scoped_release release;
-              done = t.advance(stop);
-            }
-            return py::make_tuple(done.generations, name(done.reason));
-          },
-          py::arg("max_generations"), py::arg("max_seconds"), py::arg("target_metric") = -1.0,
-          py::arg("patience") = 0,
-          "Runs steps until a stop condition holds; returns (steps done, reason).")
+      .def("advance", &advance<Trainer>, py::arg("max_generations"), py::arg("max_seconds"),
+           py::arg("target_metric") = -1.0, py::arg("patience") = 0,
+           "Runs steps until a stop condition holds; returns (steps done, reason).")
       .def("state", &state_to_dict, "The state to restore the run from (a dict of arrays).")
       .def("genomes", [](const Trainer& t) {
         return matrix(t.genomes(), t.networks(), t.network().num_params());

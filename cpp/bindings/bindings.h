@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "evoae/core/settings_table.h"
+#include "evoae/core/stopping.h"
 #include "evoae/eval/objective.h"
 #include "evoae/nn/network.h"
 
@@ -63,6 +64,24 @@ std::vector<T> vector_of(const py::dict& state, const char* key) {
   if (!state.contains(key)) throw py::value_error(std::string("the state has no '") + key + "'");
   auto a = state[key].cast<py::array_t<T, py::array::c_style | py::array::forcecast>>();
   return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+// A system's advance(StopConditions) as Python calls it (evoae/run.py): (max_generations,
+// max_seconds, target_metric, patience) -> (generations done, reason), the GIL released.
+template <class System>
+py::tuple advance(System& system, long max_generations, double max_seconds,
+                  double target_metric, long patience) {
+  StopConditions stop;
+  stop.max_generations = max_generations;
+  stop.max_seconds = max_seconds;
+  stop.target_metric = target_metric;
+  stop.patience = patience;
+  Advanced done;
+  {
+    py::gil_scoped_release release;
+    done = system.advance(stop);
+  }
+  return py::make_tuple(done.generations, name(done.reason));
 }
 
 }  // namespace evoae::bindings

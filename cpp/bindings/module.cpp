@@ -43,13 +43,13 @@ void require_images(const Network& net, const FloatArray& images, const char* wh
 FloatArray checked_targets(const Network& net, const FloatArray& images,
                            const py::object& targets_arg) {
   const Shape in = net.input_shape(), out = net.output_shape();
+  if (targets_arg.is_none() && !(in == out))
+    throw py::value_error("targets are needed: the network's output " + out.str() +
+                          " differs from its input " + in.str());
   FloatArray targets = targets_arg.is_none() ? images : targets_arg.cast<FloatArray>();
   std::vector<py::ssize_t> tdims = output_dims(out);
   tdims.insert(tdims.begin(), images.shape(0));
   require_shape(targets, tdims, "targets", shape_text(tdims).c_str());
-  if (targets_arg.is_none() && !(in == out))
-    throw py::value_error("targets are needed: the network's output " + out.str() +
-                          " differs from its input " + in.str());
   return targets;
 }
 

@@ -761,16 +761,23 @@ Batch random_batch(const Network& net, int B, std::mt19937& gen) {
 }
 
 // Network::backward after forward_batch on images first..first+B-1 of the batch, on a
-// workspace of `capacity` images, adding into grads.
+// workspace of `capacity` images, adding into grads. dy_in: where the output's gradient lies,
+// its own buffer (0), or copied after the forward pass into ws.grad_a (1) or ws.grad_b (2).
 void fast_backward(const Network& net, const Batch& batch, int first, int B, int capacity,
-                   std::vector<float>& grads) {
+                   std::vector<float>& grads, int dy_in = 0) {
   evoae::Workspace ws(net, capacity, true);
   std::vector<const float*> images;
   for (int b = first; b < first + B; ++b)
     for (int l = 0; l < L; ++l) images.push_back(batch.images[b][l].data());
   net.forward_batch(batch.genomes.data(), images.data(), B, ws);
   const std::size_t out = net.output_shape().size() * L;
-  net.backward(batch.genomes.data(), batch.dy.data() + first * out, B, ws, grads.data());
+  const float* dy = batch.dy.data() + first * out;
+  if (dy_in > 0) {
+    float* place = (dy_in == 1 ? ws.grad_a : ws.grad_b).data();
+    std::copy(dy, dy + B * out, place);
+    dy = place;
+  }
+  net.backward(batch.genomes.data(), dy, B, ws, grads.data());
 }
 
 // The twin's gradient of lane l, in double, over the batch's B images in order, added to start.
@@ -878,6 +885,21 @@ TEST(network_backward_lanes_are_independent) {
     fast_backward(t.net, b, 0, 2, 2, gb);
     CHECK(same_bits(lanes::lane(ga.data(), G, kLane), lanes::lane(gb.data(), G, kLane)));
     CHECK(!same_bits(lanes::lane(ga.data(), G, 0), lanes::lane(gb.data(), G, 0)));
+  }
+}
+
+TEST(network_backward_takes_dy_in_its_workspace) {
+  // The output's gradient written into ws.grad_a or grad_b (as a loss can) gives the same bits.
+  std::mt19937 gen(305);
+  for (const NamedNetwork& t : test_networks()) {
+    const Batch batch = random_batch(t.net, 2, gen);
+    std::vector<float> want(t.net.num_params() * L, 0.0f);
+    fast_backward(t.net, batch, 0, 2, 2, want);
+    for (int dy_in : {1, 2}) {
+      std::vector<float> grads(want.size(), 0.0f);
+      fast_backward(t.net, batch, 0, 2, 2, grads, dy_in);
+      CHECK(same_bits(grads, want));
+    }
   }
 }
 

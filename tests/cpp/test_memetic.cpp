@@ -178,7 +178,7 @@ TEST(lamarckian_learning_writes_the_learned_weights_back) {
   given.gradient_optimizer = evoae::OptimizerKind::Sgd;
   Evolution evo(net, data, given);
   const EvolutionSettings& s = evo.settings();
-  CHECK(s.gradient_rate == 0.1);
+  CHECK(s.gradient_rate == 1.0);
   const std::size_t P = 6, G = net.num_params();
   evoae::GeneticAlgorithm ga(net, s, 1);
   for (int gen = 0; gen < 6; ++gen) {

@@ -170,16 +170,10 @@ struct PopulationResult {
 PopulationResult population_gradients(const Network& net, const std::vector<float>& genomes,
                                       std::size_t P, const ImageSet& images, int threads,
                                       Loss loss = Loss::MeanSquared) {
-  const std::size_t G = net.num_params(), groups = lane_groups(P);
-  const std::vector<float> packed = pack_lanes(genomes.data(), P, G);
-  std::vector<float> packed_grads(packed.size());
-  PopulationResult r{std::vector<double>(groups * L), std::vector<double>(groups * L),
-                     std::vector<float>(P * G)};
+  PopulationResult r{std::vector<double>(P), std::vector<double>(P),
+                     std::vector<float>(P * net.num_params())};
   GradientEvaluator(net, loss, Metric::MeanAbsoluteError, threads)
-      .population(packed.data(), groups, images, r.losses.data(), r.metrics.data(),
-                  packed_grads.data());
-  unpack_lanes(packed_grads.data(), P, G, r.grads.data());
-  r.losses.resize(P), r.metrics.resize(P);
+      .population(genomes.data(), P, images, r.losses.data(), r.metrics.data(), r.grads.data());
   return r;
 }
 

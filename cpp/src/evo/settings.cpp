@@ -179,9 +179,9 @@ const std::vector<Entry>& entries() {
     decay.min_exclusive = false;  // 0: none
     t.push_back({decay, number(&S::weight_decay, true, -1.0)});
     t.push_back({integer("gradient_steps", "engine", 0, kCountMax, 0LL, "K",
-                         "memetic evolution: every agent takes K gradient steps on the "
-                         "generation's samples (all, or the batch) before it is measured, "
-                         "each from a fresh optimiser state (Moscato 1989's memetic "
+                         "memetic evolution: every agent that is measured first takes K "
+                         "gradient steps on the generation's samples (all, or the batch), "
+                         "from a fresh optimiser state (Moscato 1989's memetic "
                          "algorithms; Hinton & Nowlan 1987); 0: none, plain evolution. "
                          "Needs a network objective"),
                  number(&S::gradient_steps)});
@@ -194,7 +194,8 @@ const std::vector<Entry>& entries() {
                  choice(&S::memetic, parse_memetic)});
     t.push_back({positive_real("gradient_rate", "engine",
                                "memetic: the learning rate of the gradient steps (default: "
-                               "adam and adamw 0.01, sgd 0.1)"),
+                               "adam and adamw 0.01, training's; sgd 1, the best of 0.1-3 "
+                               "for the mean losses on the ten digits)"),
                  number(&S::gradient_rate, true, 0.0)});
     t.push_back({names("gradient_optimizer", "engine", optimizer_names(),
                        "memetic: the optimiser of the gradient steps, as training's "

@@ -113,9 +113,23 @@ void GradientEvaluator::run_item(const float* packed, int B, Scratch& s, double*
   if (grads) net_.backward(packed, s.dy.data(), B, s.ws, grads);
 }
 
-void GradientEvaluator::population(const float* packed, std::size_t groups,
+void GradientEvaluator::population(const float* genomes, std::size_t P,
                                    const ImageSet& images, double* losses, double* metrics,
                                    float* grads) {
+  const std::size_t G = net_.num_params(), groups = lane_groups(P);
+  const std::vector<float> packed = pack_lanes(genomes, P, G);
+  std::vector<float> packed_grads(grads ? packed.size() : 0);
+  std::vector<double> lane_losses(groups * kLanes), lane_metrics(groups * kLanes);
+  population_packed(packed.data(), groups, images, lane_losses.data(), lane_metrics.data(),
+                    grads ? packed_grads.data() : nullptr);
+  std::copy_n(lane_losses.begin(), P, losses);
+  std::copy_n(lane_metrics.begin(), P, metrics);
+  if (grads) unpack_lanes(packed_grads.data(), P, G, grads);
+}
+
+void GradientEvaluator::population_packed(const float* packed, std::size_t groups,
+                                          const ImageSet& images, double* losses,
+                                          double* metrics, float* grads) {
   const std::size_t S = images.count, G = net_.num_params();
   if (S == 0) throw std::invalid_argument("gradients: no images");
   const std::size_t in = net_.input_shape().size(), out = net_.output_shape().size();

@@ -295,8 +295,8 @@ void Trainer::measure() {
     std::fill(grads_.begin(), grads_.end(), 0.0f);
     for (std::size_t i = 0; i < G; ++i) grads_[i * kLanes] = grad[i];
   } else {
-    evaluator_.population(params_.data(), groups_, images, lane_losses_.data(),
-                          lane_metrics_.data(), grads_.data());
+    evaluator_.population_packed(params_.data(), groups_, images, lane_losses_.data(),
+                                 lane_metrics_.data(), grads_.data());
     std::copy_n(lane_losses_.begin(), networks(), losses_.begin());
     std::copy_n(lane_metrics_.begin(), networks(), metrics_.begin());
   }

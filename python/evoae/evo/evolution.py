@@ -58,6 +58,10 @@ class Evolution(System):
         "sep-cma-es", "snes", "openai-es", "lm-ma-es", "xnes", "pgpe" (sigma: the initial
         step size; learning_rate: openai-es's Adam step, pgpe's ClipUp step; weight_decay:
         openai-es's L2). The GA's operators do not apply to them.
+      gradient_steps: memetic evolution, each measured agent first takes this many
+        gradient steps (gradient_optimizer, gradient_rate, gradient_loss) on the
+        generation's samples; memetic: "lamarckian" (the learned weights become the genome)
+        or "baldwinian" (only the fitness is theirs; best_genome is the learned weights).
     Every keyword is a setting of evoae.evo.settings.SETTINGS (its help says more); values
     are checked by the core, which raises ValueError naming the setting.
 

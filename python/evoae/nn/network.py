@@ -123,12 +123,43 @@ def _activations(self: Network, genome, images) -> list:
     return [a[0] for a in tape] if one else tape
 
 
+def _check_targets(targets, one: bool):
+    """Targets as contiguous float32 (S, ...output) or None; the core checks the shape."""
+    if targets is None:
+        return None
+    targets = check_genomes(targets, "targets")  # numbers, finite, float32
+    return targets[None] if one else targets
+
+
+def _gradients(self: Network, genomes, images, targets=None, loss: str = "mae",
+               threads: int = 0) -> tuple:
+    """Population mode: P genomes (P, num_params) on images (S, H, W) (or one image (H, W))
+    against targets (S, ...output; default: the images, when the output shape is the
+    input's). Returns (losses (P,) float64, grads (P, num_params) float32): each genome's
+    loss and its gradient, means over the images. loss: one of evoae._core.loss_names()."""
+    one = np.ndim(images) == 2
+    return _core_gradients(self, check_genomes(genomes, "genomes"), check_images(self, images),
+                           _check_targets(targets, one), loss, threads)
+
+
+def _gradient(self: Network, genome, images, targets=None, loss: str = "mae",
+              threads: int = 0) -> tuple:
+    """One network: genome (num_params,) on images (S, H, W) (or one image (H, W)), the
+    images spread across the SIMD lanes. Returns (loss, grad (num_params,) float32), means
+    over the images."""
+    one = np.ndim(images) == 2
+    return _core_gradient(self, check_genomes(genome), check_images(self, images),
+                          _check_targets(targets, one), loss, threads)
+
+
 # The public Network is the core's class: its methods that take genomes and images from
 # outside are replaced by the checked ones, for every network however it was made.
 _core_forward, _core_forward_population, _core_activations = (
     Network.forward, Network.forward_population, Network.activations)
+_core_gradients, _core_gradient = Network.gradients, Network.gradient
 for _name, _method in (("forward", _forward), ("forward_population", _forward_population),
-                       ("activations", _activations)):
+                       ("activations", _activations), ("gradients", _gradients),
+                       ("gradient", _gradient)):
     _method.__name__ = _method.__qualname__ = _name
     setattr(Network, _name, _method)
 del _name, _method

@@ -123,9 +123,7 @@ class Evolution {
   // samples and told to the strategy.
   void measure(std::size_t first);
   void finish_generation();  // history, patience
-  bool baldwinian() const {
-    return learner_ && settings_.memetic == Memetic::Baldwinian;
-  }
+  bool baldwinian() const { return learner_ && settings_.memetic == Memetic::Baldwinian; }
 
   Network net_;
   EvolutionSettings settings_;

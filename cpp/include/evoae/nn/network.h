@@ -94,7 +94,10 @@ class Network {
   // every parameter into grads, (num_params, kLanes) laid out like genomes (lane l: genome
   // l's gradient, summed over its B images in order). Layer by layer from the last, each
   // through its op's backward (ops.h); a tied layer adds into its source's weights; an unpool
-  // followed by a conv_transpose runs fused, as forward. The same bits for any batch shape.
+  // followed by a conv_transpose runs fused, as forward. The same bits for any batch shape
+  // (B images at once, or one by one in order). dy may lie in ws.grad_a or ws.grad_b (a
+  // loss's gradient written there needs no buffer of its own); it is overwritten then.
+  // std::invalid_argument for a workspace without activations or B outside 1..ws.batch.
   void backward(const float* genomes, const float* dy, int B, Workspace& ws,
                 float* grads) const;
   // One genome (num_params floats) on S images (S, input size) -> out (S, output size): the

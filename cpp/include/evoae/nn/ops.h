@@ -70,7 +70,8 @@ void conv_transpose_forward(float* out, const float* in, const float* kernels,
 int conv_transpose_padded_size(int C, int H, int W, int kh, int kw, int stride);
 
 // ---- backward ----------------------------------------------------------------------------
-// Every gradient output (dx, dkernels, dweights, dbias) may be null: not wanted.
+// Every gradient output (dx, dkernels, dweights, dbias) may be null: not wanted. Their plain
+// twins: reference_backward.h.
 
 // dz = dy * act'(scale * z) * scale, from the forward's output y = act(scale * z) (sigmoid:
 // y (1 - y); tanh: 1 - y^2; ReLU: y > 0; identity: 1). count values, each kLanes wide.

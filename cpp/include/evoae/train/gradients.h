@@ -50,11 +50,14 @@ class GradientEvaluator {
   GradientEvaluator(const Network& net, Loss loss, Metric metric = Metric::MeanAbsoluteError,
                     int threads = 0);
 
-  // Population mode: `groups` groups of kLanes networks, packed (groups, G, kLanes). losses
-  // and metrics: (groups * kLanes), padding lanes included; grads: (groups, G, kLanes), or
+  // Population mode: P networks, genomes (P, G). losses, metrics: (P); grads: (P, G), or
   // null for the loss and metric alone (no backward pass).
-  void population(const float* packed, std::size_t groups, const ImageSet& images,
-                  double* losses, double* metrics, float* grads);
+  void population(const float* genomes, std::size_t P, const ImageSet& images, double* losses,
+                  double* metrics, float* grads);
+  // The same on `groups` groups of kLanes networks already packed, (groups, G, kLanes).
+  // losses, metrics: (groups * kLanes), padding lanes included; grads: (groups, G, kLanes).
+  void population_packed(const float* packed, std::size_t groups, const ImageSet& images,
+                         double* losses, double* metrics, float* grads);
   // One-network mode: genome (G). grad: (G), or null. An image count that is not a multiple
   // of kLanes leaves lanes empty: they add nothing.
   void one_network(const float* genome, const ImageSet& images, double* loss, double* metric,
