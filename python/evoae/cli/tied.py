@@ -30,7 +30,7 @@ QUICK = {"sizes": "784,128,32", "fit_images": 300, "train": 2000, "held_out": 10
          "generations": 1500}
 # The assisted recipe learns on mini-batches, so it can use every training image (fit_images
 # None) and needs far fewer generations.
-FULL_ASSISTED = dict(FULL, fit_images=None, generations=10, finetune_steps=1000)
+FULL_ASSISTED = dict(FULL, fit_images=None, generations=10, finetune_steps=2000)
 QUICK_ASSISTED = dict(QUICK, fit_images=None, generations=10, finetune_steps=1000)
 
 # The options of the assisted recipe: (option, key of LEARNING or FINETUNE).

@@ -35,7 +35,7 @@ LEARNING = {"gradient_steps": 4, "memetic": "lamarckian", "gradient_optimizer": 
             "gradient_rate": 0.01, "gradient_loss": "mse", "batch": 100}
 
 #: evoae.Trainer keywords of the fine-tuning of each pair's selected genome.
-FINETUNE = {"loss": "mse", "optimizer": "adam", "learning_rate": 0.003, "batch": 100}
+FINETUNE = {"loss": "mse", "optimizer": "adam", "learning_rate": 0.01, "batch": 100}
 
 
 def check_learning(learning: dict) -> None:
