@@ -31,7 +31,7 @@ QUICK = {"sizes": "784,128,32", "fit_images": 300, "train": 2000, "held_out": 10
 # The assisted recipe learns on mini-batches, so it can use every training image (fit_images
 # None) and needs far fewer generations.
 FULL_ASSISTED = dict(FULL, fit_images=None, generations=10, finetune_steps=2000)
-QUICK_ASSISTED = dict(QUICK, fit_images=None, generations=10, finetune_steps=1000)
+QUICK_ASSISTED = dict(QUICK, fit_images=None, generations=10, finetune_steps=3000)
 
 # The options of the assisted recipe: (option, key of LEARNING or FINETUNE).
 _LEARNING_OPTIONS = {"gradient_steps": "gradient_steps", "memetic": "memetic",

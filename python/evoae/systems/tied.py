@@ -34,8 +34,8 @@ from .tied_assisted import FINETUNE, LEARNING, FineTuned, check_learning, finetu
 
 __all__ = ["TiedSettings", "StageResult", "TiedAutoencoder", "stage_network",
            "encoder_network", "autoencoder_network", "train_layerwise", "forward_in_chunks",
-           "split_indices", "classification_test", "RECIPE", "RECIPES", "save_model",
-           "load_model"]
+           "split_indices", "classification_test", "RECIPE", "RECIPES", "LEARNING", "FINETUNE",
+           "save_model", "load_model"]
 
 #: David & Greental's operators, as evoae.Evolution keyword arguments: the best half survive
 #: (elites), the other half are children of two of them by uniform crossover, each with a few
