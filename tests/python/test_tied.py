@@ -197,19 +197,22 @@ def test_split_is_fixed_by_the_seed_and_disjoint():
 
 # -- the GA-assisted recipe ----------------------------------------------------------------------
 
-def tiny_settings(**changes):
+def tiny_settings(recipe="assisted", **changes):
     """Two small pairs on the ten digits, a few generations: seconds."""
     base = dict(sizes=(784, 16, 8), activation="tanh", population=8, elites=4, generations=4,
-                seed=3, threads=1,
-                learning=dict(tied.LEARNING, gradient_steps=4, gradient_rate=0.03, batch=None),
-                finetune=dict(tied.FINETUNE, learning_rate=0.01, batch=None), finetune_steps=10)
+                seed=3, threads=1, recipe=recipe)
+    if recipe == "assisted":
+        base.update(finetune_steps=10, finetune=dict(tied.FINETUNE, learning_rate=0.01,
+                                                     batch=None),
+                    learning=dict(tied.LEARNING, gradient_steps=4, gradient_rate=0.03,
+                                  batch=None))
     return tied.TiedSettings(**{**base, **changes})
 
 
 def test_assisted_recipe_reconstructs_better_than_the_ga_at_equal_generations(digits):
     ga = tied.train_layerwise(digits, tiny_settings(recipe="ga"))
-    learned = tied.train_layerwise(digits, tiny_settings(recipe="assisted", finetune_steps=0))
-    tuned = tied.train_layerwise(digits, tiny_settings(recipe="assisted"))
+    learned = tied.train_layerwise(digits, tiny_settings(finetune_steps=0))
+    tuned = tied.train_layerwise(digits, tiny_settings())
     for plain, memetic, final in zip(ga.stages, learned.stages, tuned.stages):
         assert plain.generations == memetic.generations == final.generations == 4
         assert plain.finetune is None and plain.evolved_rmse is None
@@ -226,7 +229,7 @@ def test_assisted_recipe_reconstructs_better_than_the_ga_at_equal_generations(di
 def test_assisted_pair_is_the_memetic_evolution_then_the_trainer(digits):
     """Pair 1 of the recipe, remade by hand from its two parts with the keywords the recipe
     names: the same genome bit for bit."""
-    settings = tiny_settings(sizes=(784, 16), recipe="assisted",
+    settings = tiny_settings(sizes=(784, 16),
                              learning=dict(tied.LEARNING, gradient_steps=2, batch=5,
                                            gradient_optimizer="sgd", gradient_rate=0.05))
     model = tied.train_layerwise(digits, settings)
@@ -251,7 +254,7 @@ def test_assisted_pair_is_the_memetic_evolution_then_the_trainer(digits):
 
 
 def test_assisted_recipe_gives_the_same_model_at_1_and_2_threads(digits):
-    settings = dict(recipe="assisted", learning=dict(tied.LEARNING, gradient_steps=2, batch=6),
+    settings = dict(learning=dict(tied.LEARNING, gradient_steps=2, batch=6),
                     finetune=dict(tied.FINETUNE, batch=4))
     one = tied.train_layerwise(digits, tiny_settings(threads=1, **settings))
     two = tied.train_layerwise(digits, tiny_settings(threads=2, **settings))
@@ -272,17 +275,20 @@ def test_assisted_settings_are_checked():
         with pytest.raises(ValueError, match=message):
             tied.TiedSettings(**dict(dict(recipe="assisted"), **bad)).check()
     tied.TiedSettings(recipe="assisted", finetune_steps=None, finetune_seconds=3.0).check()
-    tied.TiedSettings(recipe="ga", learning={}).check()  # the GA leaves learning alone
+    for name, value in (("learning", {}), ("finetune", {"learning_rate": 0.1}),
+                        ("finetune_steps", 5), ("finetune_seconds", 2.0)):
+        with pytest.raises(ValueError, match=f"{name} is a setting of the assisted recipe: it "
+                                             "needs recipe 'assisted', got 'ga'"):
+            tied.TiedSettings(**{name: value}).check()
 
 
 def test_assisted_settings_the_core_refuses_name_the_setting(digits):
     for learning, message in (({"gradient_steps": 1, "gradient_rate": -1.0}, "gradient_rate"),
                               ({"gradient_steps": 1, "memetic": "darwinian"}, "memetic")):
         with pytest.raises(ValueError, match=message):
-            tied.train_layerwise(digits, tiny_settings(recipe="assisted", learning=learning))
+            tied.train_layerwise(digits, tiny_settings(learning=learning))
     with pytest.raises(ValueError, match="learning_rate"):
-        tied.train_layerwise(digits, tiny_settings(recipe="assisted",
-                                                   finetune={"learning_rate": -1.0}))
+        tied.train_layerwise(digits, tiny_settings(finetune={"learning_rate": -1.0}))
 
 
 # -- the command -------------------------------------------------------------------------------
@@ -374,6 +380,8 @@ def test_tied_command_assisted_help_and_refusals(small_mnist, capsys):
                    "--finetune-seconds", "--finetune-rate", "--finetune-batch",
                    "--finetune-optimizer"):
         assert option in text
+    for name in tied.LEARNING:  # every setting of the learning has its option
+        assert "--" + name.replace("_", "-") in text
     assert f"(default {tied.LEARNING['gradient_steps']})" in text
     images, labels = small_mnist
     code = cli.main(["tied", "--data", str(images), "--labels", str(labels),

@@ -33,11 +33,8 @@ QUICK = {"sizes": "784,128,32", "fit_images": 300, "train": 2000, "held_out": 10
 FULL_ASSISTED = dict(FULL, fit_images=None, generations=10, finetune_steps=2000)
 QUICK_ASSISTED = dict(QUICK, fit_images=None, generations=10, finetune_steps=3000)
 
-# The options of the assisted recipe: (option, key of LEARNING or FINETUNE).
-_LEARNING_OPTIONS = {"gradient_steps": "gradient_steps", "memetic": "memetic",
-                     "gradient_rate": "gradient_rate",
-                     "gradient_optimizer": "gradient_optimizer",
-                     "gradient_loss": "gradient_loss", "batch": "batch"}
+# The options of the assisted recipe's fine-tuning: option -> key of FINETUNE. Those of its
+# learning are named as the keys of LEARNING.
 _FINETUNE_OPTIONS = {"finetune_rate": "learning_rate", "finetune_batch": "batch",
                      "finetune_optimizer": "optimizer"}
 
@@ -188,11 +185,11 @@ def _add_assisted_options(tied: argparse.ArgumentParser) -> None:
     }
     for name, kwargs in learning.items():
         group.add_argument("--" + name.replace("_", "-"), default=None,
-                           **_with_default(kwargs, LEARNING[_LEARNING_OPTIONS[name]]))
+                           **_with_default(kwargs, LEARNING[name]))
     group.add_argument("--finetune-steps", type=int_at_least(0), default=None,
                        help="backpropagation steps of each pair's best genome after the "
-                            "evolution (0: none; default "
-                            f"{FULL_ASSISTED['finetune_steps']})%(default).0s")
+                            f"evolution (0: none; default {FULL_ASSISTED['finetune_steps']}, "
+                            f"with --quick {QUICK_ASSISTED['finetune_steps']})%(default).0s")
     group.add_argument("--finetune-seconds", type=positive_float, default=None,
                        help="time limit of each pair's fine-tuning (with --finetune-steps: "
                             "whichever first)%(default).0s")
@@ -213,25 +210,24 @@ def _with_default(kwargs: dict, default) -> dict:
     return dict(kwargs, help=f"{kwargs['help']} (default {default})%(default).0s")
 
 
-def _assisted_settings(args: argparse.Namespace) -> dict:
-    """The TiedSettings keywords of the assisted recipe from the options, or {} without
-    --assisted (where giving one of its options is an error)."""
-    given = [name for name in (*_LEARNING_OPTIONS, *_FINETUNE_OPTIONS, "finetune_steps",
+def _assisted_settings(args: argparse.Namespace, preset: dict) -> dict:
+    """The TiedSettings keywords of the assisted recipe from the options and the preset, or {}
+    without --assisted (where giving one of its options is an error)."""
+    given = [name for name in (*LEARNING, *_FINETUNE_OPTIONS, "finetune_steps",
                                "finetune_seconds") if getattr(args, name) is not None]
     if not args.assisted:
         if given:
             raise ValueError(f"--{given[0].replace('_', '-')} is a setting of the assisted "
                              "recipe: add --assisted")
         return {}
-    learning = dict(LEARNING, **{key: getattr(args, name)
-                                 for name, key in _LEARNING_OPTIONS.items()
+    learning = dict(LEARNING, **{name: getattr(args, name) for name in LEARNING
                                  if getattr(args, name) is not None})
     finetune = dict(FINETUNE, **{key: getattr(args, name)
                                  for name, key in _FINETUNE_OPTIONS.items()
                                  if getattr(args, name) is not None})
     steps = args.finetune_steps
     if steps is None and args.finetune_seconds is None:
-        steps = (QUICK_ASSISTED if args.quick else FULL_ASSISTED)["finetune_steps"]
+        steps = preset["finetune_steps"]
     return {"recipe": "assisted", "learning": learning, "finetune": finetune,
             "finetune_steps": steps, "finetune_seconds": args.finetune_seconds}
 
@@ -291,7 +287,7 @@ def command_tied(args: argparse.Namespace) -> int:
         raise ValueError(f"--sizes must start with 784 (28x28 pixels), got {sizes[0]}")
     if fit_images > n_train:
         raise ValueError(f"--fit-images {fit_images} is more than the {n_train} training images")
-    assisted = _assisted_settings(args)
+    assisted = _assisted_settings(args, preset)
     _require_scikit_learn()
     probe_writable(args.out)
     images, labels = _load(args)

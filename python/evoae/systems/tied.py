@@ -49,6 +49,7 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 #: agents also learn by gradient steps, then backpropagation fine-tunes the best
 #: (tied_assisted.py).
 RECIPES = ("ga", "assisted")
+ASSISTED_ONLY = ("learning", "finetune", "finetune_steps", "finetune_seconds")  # TiedSettings
 
 MODEL_KIND = "tied-model"  # save_model's archive kind
 
@@ -109,6 +110,12 @@ class TiedSettings:
             raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         if self.recipe == "assisted":
             self._check_assisted()
+        else:  # given settings that would do nothing are refused, as the core refuses them
+            plain = TiedSettings()
+            for name in ASSISTED_ONLY:
+                if getattr(self, name) != getattr(plain, name):
+                    raise ValueError(f"{name} is a setting of the assisted recipe: it needs "
+                                     f"recipe 'assisted', got {self.recipe!r}")
 
     def _check_assisted(self) -> None:
         check_learning(self.learning)
