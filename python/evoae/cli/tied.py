@@ -1,6 +1,7 @@
 """`evoae tied`: the genetic tied autoencoder of David & Greental (2014) trained layer by
-layer on MNIST test images, and the SVM test of its codes against PCA and raw pixels.
-add_tied_command() registers it with the evoae command line."""
+layer on MNIST test images (by the GA alone, or by the GA-assisted recipe with --assisted),
+and the SVM test of its codes against PCA and raw pixels. add_tied_command() registers it
+with the evoae command line."""
 from __future__ import annotations
 
 import argparse
@@ -15,10 +16,11 @@ from .. import __version__, data
 from ..evo.settings import SETTINGS, bounds
 from ..io.atomic import write_text_atomically
 from .arguments import int_at_least, positive_float, probe_writable
-from ..systems.tied import (RECIPE, TiedSettings, classification_test, save_model, settings_dict,
-                   split_indices, train_layerwise)
+from ..systems.tied import (FINETUNE, LEARNING, RECIPE, TiedSettings, classification_test,
+                            save_model, settings_dict, split_indices, train_layerwise)
 
-__all__ = ["add_tied_command", "command_tied", "FULL", "QUICK"]
+__all__ = ["add_tied_command", "command_tied", "FULL", "QUICK", "FULL_ASSISTED",
+           "QUICK_ASSISTED"]
 
 # The recipe's sizes and how much of the data each run uses; --quick is a smaller network
 # on fewer images that finishes in a few minutes on two cores.
@@ -26,6 +28,15 @@ FULL = {"sizes": "784,500,250,100,50", "fit_images": 500, "train": 8000, "held_o
         "generations": 1000}
 QUICK = {"sizes": "784,128,32", "fit_images": 300, "train": 2000, "held_out": 1000,
          "generations": 1500}
+# The assisted recipe learns on mini-batches, so it can use every training image (fit_images
+# None) and needs far fewer generations.
+FULL_ASSISTED = dict(FULL, fit_images=None, generations=10, finetune_steps=2000)
+QUICK_ASSISTED = dict(QUICK, fit_images=None, generations=10, finetune_steps=3000)
+
+# The options of the assisted recipe's fine-tuning: option -> key of FINETUNE. Those of its
+# learning are named as the keys of LEARNING.
+_FINETUNE_OPTIONS = {"finetune_rate": "learning_rate", "finetune_batch": "batch",
+                     "finetune_optimizer": "optimizer"}
 
 
 def _sizes(text: str) -> tuple:
@@ -61,7 +72,9 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
             "same size and on raw pixels of a training part, and score each on a held-out "
             "part. Writes report.json, reconstructions.png and tied-model.npz to --out. "
             f"Sizes and data default to the recipe ({FULL['sizes']}); --quick runs "
-            f"{QUICK['sizes']} on fewer images in a few minutes."),
+            f"{QUICK['sizes']} on fewer images in a few minutes. --assisted: the GA-assisted "
+            "recipe, whose agents also learn by gradient steps and whose best genome of each "
+            "pair is fine-tuned by backpropagation."),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     # Required: the package ships only ten digits, too few for the SVM test.
@@ -89,8 +102,8 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
                       help="weight scale of each layer: glorot = sqrt(6/(in+out)), so the "
                            "U(-1,1) genome starts Glorot-uniform; or a number")
     tied.add_argument("--fit-images", type=int_at_least(1), default=None,
-                      help=f"training images the fitness uses (default {FULL['fit_images']})"
-                           "%(default).0s")
+                      help=f"training images the fitness uses (default {FULL['fit_images']}; "
+                           "with --assisted every training image)%(default).0s")
     tied.add_argument("--train", type=int_at_least(1), default=None,
                       help=f"images the SVM and PCA are fitted on (default {FULL['train']})"
                            "%(default).0s")
@@ -104,7 +117,8 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
     evo.add_argument("--mutation-rate", type=float, default=0.0025,
                      help="weights mutated per child, as a fraction of the pair's parameters")
     evo.add_argument("--generations", type=int_at_least(0), default=None,
-                     help=f"per layer pair (default {FULL['generations']})%(default).0s")
+                     help=f"per layer pair (default {FULL['generations']}; with --assisted "
+                          f"{FULL_ASSISTED['generations']})%(default).0s")
     evo.add_argument("--seconds", type=positive_float, default=None,
                      help="time limit per layer pair (with --generations: whichever first)"
                           "%(default).0s")
@@ -123,6 +137,7 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
                      help="who the parents are (the recipe: truncation, the elites)")
     evo.add_argument("--fitness", choices=names.get("fitness"), default=RECIPE["fitness"],
                      help="what is minimised (the recipe: rmse, the root mean squared error)")
+    _add_assisted_options(tied)
     tied.add_argument("--svm-c", type=positive_float, default=1.0,
                       help="the SVM's C (RBF kernel, gamma 'scale')")
     tied.add_argument("--standardize", action="store_true",
@@ -138,6 +153,83 @@ def add_tied_command(commands) -> argparse.ArgumentParser:
 
 def _most(setting: str) -> int:
     return bounds(SETTINGS[setting])[1]
+
+
+def _add_assisted_options(tied: argparse.ArgumentParser) -> None:
+    """--assisted and the settings of its learning and fine-tuning (None: not given, the
+    recipe's value; refused without --assisted)."""
+    group = tied.add_argument_group(
+        "the GA-assisted recipe (--assisted; systems/tied_assisted.py)")
+    group.add_argument("--assisted", action="store_true",
+                       help="train each layer pair by the GA whose agents also learn by "
+                            "gradient steps (memetic evolution), then fine-tune the best "
+                            "genome by backpropagation before the pair is frozen (defaults "
+                            f"without --quick: {FULL_ASSISTED['generations']} generations per "
+                            "pair, every training image, mini-batches)")
+    learning = {
+        "gradient_steps": dict(type=int_at_least(1, _most("gradient_steps")),
+                               help="gradient steps of every agent per generation"),
+        "memetic": dict(choices=SETTINGS["memetic"].choices,
+                        help="lamarckian: the learned weights replace the genome; "
+                             "baldwinian: only the fitness is the learned weights'"),
+        "gradient_rate": dict(type=positive_float, help="learning rate of those steps"),
+        "gradient_optimizer": dict(choices=SETTINGS["gradient_optimizer"].choices,
+                                   help="optimiser of those steps (a fresh state each "
+                                        "generation)"),
+        "gradient_loss": dict(choices=[c for c in SETTINGS["gradient_loss"].choices
+                                       if c != "softmax-ce"],
+                              help="what those steps minimise"),
+        "batch": dict(type=int_at_least(1, _most("batch")),
+                      help="images of each generation's mini-batch: the agents learn on it "
+                           "and are measured on it (a new seeded batch each generation)"),
+    }
+    for name, kwargs in learning.items():
+        group.add_argument("--" + name.replace("_", "-"), default=None,
+                           **_with_default(kwargs, LEARNING[name]))
+    group.add_argument("--finetune-steps", type=int_at_least(0), default=None,
+                       help="backpropagation steps of each pair's best genome after the "
+                            f"evolution (0: none; default {FULL_ASSISTED['finetune_steps']}, "
+                            f"with --quick {QUICK_ASSISTED['finetune_steps']})%(default).0s")
+    group.add_argument("--finetune-seconds", type=positive_float, default=None,
+                       help="time limit of each pair's fine-tuning (with --finetune-steps: "
+                            "whichever first)%(default).0s")
+    finetune = {
+        "finetune_rate": dict(type=positive_float, help="learning rate of the fine-tuning"),
+        "finetune_batch": dict(type=int_at_least(1, _most("batch")),
+                               help="images per fine-tuning step (a new seeded batch each "
+                                    "step)"),
+        "finetune_optimizer": dict(choices=SETTINGS["gradient_optimizer"].choices,
+                                   help="optimiser of the fine-tuning"),
+    }
+    for name, kwargs in finetune.items():
+        group.add_argument("--" + name.replace("_", "-"), default=None,
+                           **_with_default(kwargs, FINETUNE[_FINETUNE_OPTIONS[name]]))
+
+
+def _with_default(kwargs: dict, default) -> dict:
+    return dict(kwargs, help=f"{kwargs['help']} (default {default})%(default).0s")
+
+
+def _assisted_settings(args: argparse.Namespace, preset: dict) -> dict:
+    """The TiedSettings keywords of the assisted recipe from the options and the preset, or {}
+    without --assisted (where giving one of its options is an error)."""
+    given = [name for name in (*LEARNING, *_FINETUNE_OPTIONS, "finetune_steps",
+                               "finetune_seconds") if getattr(args, name) is not None]
+    if not args.assisted:
+        if given:
+            raise ValueError(f"--{given[0].replace('_', '-')} is a setting of the assisted "
+                             "recipe: add --assisted")
+        return {}
+    learning = dict(LEARNING, **{name: getattr(args, name) for name in LEARNING
+                                 if getattr(args, name) is not None})
+    finetune = dict(FINETUNE, **{key: getattr(args, name)
+                                 for name, key in _FINETUNE_OPTIONS.items()
+                                 if getattr(args, name) is not None})
+    steps = args.finetune_steps
+    if steps is None and args.finetune_seconds is None:
+        steps = preset["finetune_steps"]
+    return {"recipe": "assisted", "learning": learning, "finetune": finetune,
+            "finetune_steps": steps, "finetune_seconds": args.finetune_seconds}
 
 
 def _require_scikit_learn() -> None:
@@ -161,10 +253,10 @@ def _load(args) -> tuple:
     return data.scale(images), labels
 
 
-def _save_pictures(path: Path, targets, outputs, pca, title: str) -> None:
+def _save_pictures(path: Path, targets, outputs, pca, name: str, title: str) -> None:
     from ..pictures import plt, save_figure  # matplotlib with the Agg backend
 
-    rows = (("target", targets), ("evolved", outputs), ("PCA", pca))
+    rows = (("target", targets), (name, outputs), ("PCA", pca))
     n = len(targets)
     fig, axes = plt.subplots(3, n, figsize=(1.1 * n + 0.6, 3.8), squeeze=False)
     for r, (label, images) in enumerate(rows):
@@ -182,11 +274,12 @@ def _save_pictures(path: Path, targets, outputs, pca, title: str) -> None:
 
 def command_tied(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    preset = QUICK if args.quick else FULL
+    preset = {(False, False): FULL, (True, False): QUICK, (False, True): FULL_ASSISTED,
+              (True, True): QUICK_ASSISTED}[args.quick, args.assisted]
     sizes = args.sizes or _sizes(preset["sizes"])
-    fit_images = args.fit_images or preset["fit_images"]
     n_train = args.train or preset["train"]
     n_held_out = args.held_out or preset["held_out"]
+    fit_images = args.fit_images or preset["fit_images"] or n_train
     generations = args.generations
     if generations is None and args.seconds is None:
         generations = preset["generations"]
@@ -194,6 +287,7 @@ def command_tied(args: argparse.Namespace) -> int:
         raise ValueError(f"--sizes must start with 784 (28x28 pixels), got {sizes[0]}")
     if fit_images > n_train:
         raise ValueError(f"--fit-images {fit_images} is more than the {n_train} training images")
+    assisted = _assisted_settings(args, preset)
     _require_scikit_learn()
     probe_writable(args.out)
     images, labels = _load(args)
@@ -207,30 +301,46 @@ def command_tied(args: argparse.Namespace) -> int:
                             population=args.population, elites=args.elites,
                             mutation_rate=args.mutation_rate, generations=generations,
                             seconds=args.seconds, seed=args.seed, threads=args.threads,
-                            operators=operators)
+                            operators=operators, **assisted)
     settings.check()
     # The fitness images: the first of the (shuffled) training part.
     order = np.random.default_rng(args.seed).permutation(train)
     fit = images[np.sort(order[:fit_images])]
     log = (lambda *a: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
-    log(f"evoae {__version__} tied: sizes {'-'.join(map(str, sizes))}, {fit_images} fitness "
-        f"images, population {settings.population} ({settings.elites} elites), operators "
-        f"{operators}, {generations or '-'} generations / {args.seconds or '-'} s per pair")
+    log(f"evoae {__version__} tied ({settings.recipe} recipe): sizes "
+        f"{'-'.join(map(str, sizes))}, {fit_images} fitness images, population "
+        f"{settings.population} ({settings.elites} elites), operators "
+        f"{settings.evolution_keywords()}, {generations or '-'} generations / "
+        f"{args.seconds or '-'} s per pair")
+    if args.assisted:
+        log(f"  then per pair: fine-tuning {settings.finetune}, "
+            f"{settings.finetune_steps if settings.finetune_steps is not None else '-'} steps / "
+            f"{settings.finetune_seconds or '-'} s")
 
     last = {"t": 0.0}
+
+    # The RMSE of a mini-batch under --batch, of all fitness images otherwise.
+    measured = "batch" if settings.evolution_keywords().get("batch") else "all"
 
     def progress(k, p) -> None:
         if p.elapsed - last["t"] >= 5.0 or p.elapsed < last["t"]:
             last["t"] = p.elapsed
-            log(f"  pair {k}: generation {p.generation:>6}  best RMSE {p.best_error:.5f}  "
-                f"{p.evals_per_second:>9,.0f} evals/s  {p.elapsed:6.1f} s")
+            log(f"  pair {k}: generation {p.generation:>6}  best RMSE ({measured}) "
+                f"{p.best_error:.5f}  {p.evals_per_second:>9,.0f} evals/s  {p.elapsed:6.1f} s")
+
+    def finetune_progress(k, p) -> None:
+        log(f"  pair {k}: fine-tuning step {p.generation:>6}  loss "
+            f"({settings.finetune['loss']}, batch) {p.best_error:.5f}  {p.elapsed:6.1f} s")
 
     def stage_done(k, s) -> None:
         last["t"] = 0.0
+        tuned = (f"; RMSE {s.evolved_rmse:.5f} after the evolution, fine-tuned in "
+                 f"{s.finetune.steps} steps ({s.finetune.seconds:.1f} s)" if s.finetune else "")
         log(f"pair {k} ({s.n_in}->{s.n_out}): {s.generations} generations, RMSE "
-            f"{s.history[0]:.5f} -> {s.rmse:.5f}, {s.seconds:.1f} s")
+            f"{s.history[0]:.5f} -> {s.rmse:.5f}{tuned}, {s.seconds:.1f} s")
 
-    model = train_layerwise(fit, settings, None if args.quiet else progress, stage_done)
+    model = train_layerwise(fit, settings, None if args.quiet else progress, stage_done,
+                            None if args.quiet else finetune_progress)
     training_seconds = time.perf_counter() - started
     log("classification test: SVM on the codes, on PCA features, on pixels ...")
     svm = {"kernel": "rbf", "C": args.svm_c, "gamma": "scale", "standardize": args.standardize}
@@ -256,6 +366,7 @@ def command_tied(args: argparse.Namespace) -> int:
             "held_out_images": n_held_out, "data": str(args.data), "labels": str(args.labels),
             "pixel_scale": "x/255*0.8 + 0.1", "svm": svm,
             "evolution": [s.settings for s in model.stages],
+            "trainer": [s.finetune.settings for s in model.stages if s.finetune],
             "evoae_version": __version__,
         },
         "notes": ("rmse: the whole autoencoder's reconstruction of the held-out images, in "
@@ -265,11 +376,12 @@ def command_tied(args: argparse.Namespace) -> int:
     write_text_atomically(args.out / "report.json", json.dumps(report, indent=2) + "\n")
     save_model(args.out / "tied-model.npz", model, report["settings"])
     show = held_out[:10]
+    name = "assisted" if args.assisted else "evolved"
     _save_pictures(args.out / "reconstructions.png", images[show], recon[:10],
-                   pca_recon[:10],
-                   f"held-out images; evolved tied AE {'-'.join(map(str, sizes))} RMSE "
+                   pca_recon[:10], name,
+                   f"held-out images; {name} tied AE {'-'.join(map(str, sizes))} RMSE "
                    f"{test['rmse']:.4f}, PCA({test['code_size']}) RMSE {test['pca_rmse']:.4f}")
-    print(f"SVM accuracy on held-out images: evolved codes {report['svm_accuracy']:.4f}, "
+    print(f"SVM accuracy on held-out images: {name} codes {report['svm_accuracy']:.4f}, "
           f"PCA {report['pca_svm_accuracy']:.4f}, pixels {report['pixels_svm_accuracy']:.4f}; "
           f"reconstruction RMSE {report['rmse']:.4f} (PCA {report['pca_rmse']:.4f}, mean "
           f"image {report['mean_image_rmse']:.4f}); {seconds:.0f} s; wrote {args.out}/"

@@ -7,7 +7,9 @@ A deep autoencoder 784-500-250-100-50 whose decoder uses the encoder's weights t
 500 -> 784 on the images; then that layer is frozen, the codes of the images are computed and
 500 -> 250 is trained on them with its mirror; and so on. The recipe of each pair is a GA:
 fitness 1/RMSE (minimise the RMSE), uniform crossover (each weight from either parent),
-mutation setting a few weights to zero.
+mutation setting a few weights to zero. The assisted recipe (recipe="assisted",
+tied_assisted.py) adds gradient learning to every agent of that GA and fine-tunes the best
+genome of each pair by backpropagation before the pair is frozen.
 
     sizes = (784, 100, 50)
     model = evoae.systems.tied.train_layerwise(images, evoae.systems.tied.TiedSettings(sizes=sizes,
@@ -28,10 +30,12 @@ import numpy as np
 from ..evo.evolution import Evolution, Progress
 from ..io.archive import network_and_genome, read_archive, write_archive
 from ..nn.network import UINT8_IMAGES, Network, network_spec
+from .tied_assisted import FINETUNE, LEARNING, FineTuned, check_learning, finetune_pair
 
 __all__ = ["TiedSettings", "StageResult", "TiedAutoencoder", "stage_network",
            "encoder_network", "autoencoder_network", "train_layerwise", "forward_in_chunks",
-           "split_indices", "classification_test", "RECIPE", "save_model", "load_model"]
+           "split_indices", "classification_test", "RECIPE", "RECIPES", "LEARNING", "FINETUNE",
+           "save_model", "load_model"]
 
 #: David & Greental's operators, as evoae.Evolution keyword arguments: the best half survive
 #: (elites), the other half are children of two of them by uniform crossover, each with a few
@@ -40,6 +44,12 @@ RECIPE = {"mutation": "zero", "crossover": "uniform", "selection": "truncation",
           "fitness": "rmse"}
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+
+#: How each layer pair is trained: "ga" = the GA alone (RECIPE); "assisted" = the GA whose
+#: agents also learn by gradient steps, then backpropagation fine-tunes the best
+#: (tied_assisted.py).
+RECIPES = ("ga", "assisted")
+ASSISTED_ONLY = ("learning", "finetune", "finetune_steps", "finetune_seconds")  # TiedSettings
 
 MODEL_KIND = "tied-model"  # save_model's archive kind
 
@@ -64,6 +74,14 @@ class TiedSettings:
     # The operators of evoae.Evolution; RECIPE by default. Any of its keyword arguments
     # (mutation, sigma, crossover, selection, truncation, fitness, ...) may be set here.
     operators: dict = field(default_factory=lambda: dict(RECIPE))
+    recipe: str = "ga"  # one of RECIPES
+    # The assisted recipe only: evoae.Evolution's memetic keywords (and its mini-batch) added
+    # to the operators, and the fine-tuning of each pair's best genome: evoae.Trainer
+    # keywords, for finetune_steps steps or finetune_seconds seconds (whichever first).
+    learning: dict = field(default_factory=lambda: dict(LEARNING))
+    finetune: dict = field(default_factory=lambda: dict(FINETUNE))
+    finetune_steps: Optional[int] = 1000
+    finetune_seconds: Optional[float] = None
 
     def check(self) -> None:
         sizes = list(self.sizes)
@@ -88,6 +106,38 @@ class TiedSettings:
             raise ValueError(f"generations must be >= 0, got {self.generations}")
         if self.seconds is not None and not self.seconds > 0:
             raise ValueError(f"seconds must be > 0, got {self.seconds}")
+        if self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
+        if self.recipe == "assisted":
+            self._check_assisted()
+        else:  # given settings that would do nothing are refused, as the core refuses them
+            plain = TiedSettings()
+            for name in ASSISTED_ONLY:
+                if getattr(self, name) != getattr(plain, name):
+                    raise ValueError(f"{name} is a setting of the assisted recipe: it needs "
+                                     f"recipe 'assisted', got {self.recipe!r}")
+
+    def _check_assisted(self) -> None:
+        check_learning(self.learning)
+        if self.finetune_steps is None and self.finetune_seconds is None:
+            raise ValueError("give finetune_steps or finetune_seconds (per layer pair), or the "
+                             "fine-tuning never stops")
+        if self.finetune_steps is not None and not (isinstance(self.finetune_steps, int)
+                                                    and self.finetune_steps >= 0):
+            raise ValueError(f"finetune_steps must be an integer >= 0, got "
+                             f"{self.finetune_steps!r}")
+        if self.finetune_seconds is not None and not self.finetune_seconds > 0:
+            raise ValueError(f"finetune_seconds must be > 0, got {self.finetune_seconds}")
+
+    def evolution_keywords(self) -> dict:
+        """The operators of each pair's evoae.Evolution, with the learning under the assisted
+        recipe."""
+        operators = dict(self.operators)
+        if operators.get("selection") == "truncation":
+            operators.setdefault("truncation", self.elites)
+        if self.recipe == "assisted":
+            operators.update(self.learning)
+        return operators
 
     def layer_scale(self, n_in: int, n_out: int) -> float:
         return math.sqrt(6.0 / (n_in + n_out)) if self.scale == "glorot" else float(self.scale)
@@ -149,19 +199,27 @@ class StageResult:
 
     n_in: int
     n_out: int
-    genome: np.ndarray  # the pair's best genome: weights (n_out, n_in), biases, mirror biases
+    genome: np.ndarray  # the pair's genome: weights (n_out, n_in), biases, mirror biases
     history: np.ndarray  # best fitness (RMSE) after each generation
     generations: int
     rmse: float  # RMSE of the pair's reconstruction of its inputs (images or codes)
     seconds: float
     mutations: int  # weights changed per child
     settings: dict  # the Evolution's resolved settings
+    # The assisted recipe: the RMSE of the evolution's best before fine-tuning, and the
+    # fine-tuning that made `genome` from it.
+    evolved_rmse: Optional[float] = None
+    finetune: Optional[FineTuned] = None
 
     def summary(self) -> dict:
-        return {"layer": f"{self.n_in}->{self.n_out}", "generations": self.generations,
-                "rmse": self.rmse, "initial_rmse": float(self.history[0]),
-                "seconds": self.seconds, "mutations_per_child": self.mutations,
-                "parameters": int(self.genome.size)}
+        summary = {"layer": f"{self.n_in}->{self.n_out}", "generations": self.generations,
+                   "rmse": self.rmse, "initial_rmse": float(self.history[0]),
+                   "seconds": self.seconds, "mutations_per_child": self.mutations,
+                   "parameters": int(self.genome.size)}
+        if self.finetune is not None:
+            summary.update(evolved_rmse=self.evolved_rmse, finetune_steps=self.finetune.steps,
+                           finetune_seconds=self.finetune.seconds)
+        return summary
 
 
 @dataclass
@@ -220,13 +278,16 @@ def _as_images(x: np.ndarray, pixels: int, image_shape: Optional[tuple]) -> np.n
 def train_layerwise(images: np.ndarray, settings: TiedSettings,
                     callback: Optional[Callable[[int, Progress], None]] = None,
                     stage_callback: Optional[Callable[[int, StageResult], None]] = None,
+                    finetune_callback: Optional[Callable[[int, Progress], None]] = None,
                     ) -> TiedAutoencoder:
     """Train the tied autoencoder on scaled images (S, H, W) one layer pair at a time.
 
     Pair k is trained on the codes of layer k-1 (the images for k = 1) computed with the
     layers already trained, which are frozen: they are not in pair k's genome at all. Each
-    pair is an evoae.Evolution of stage_network() with settings.operators. callback(k,
-    progress) is called a few times a second; stage_callback(k, result) after each pair."""
+    pair is an evoae.Evolution of stage_network() with settings.evolution_keywords(); under
+    the assisted recipe its best genome is then fine-tuned (tied_assisted.finetune_pair).
+    callback(k, progress) is called every few seconds of the evolution, finetune_callback(k,
+    progress) of the fine-tuning; stage_callback(k, result) after each pair."""
     settings.check()
     if np.asarray(images).dtype == np.uint8:  # before the conversion, which would hide it
         raise ValueError(UINT8_IMAGES)
@@ -240,28 +301,11 @@ def train_layerwise(images: np.ndarray, settings: TiedSettings,
     stages: list = []
     inputs = images
     for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        start = time.perf_counter()
         net = stage_network(n_in, n_out, settings.activation,
                             settings.output_activation if k == 1 else settings.activation,
                             scales[k - 1], image_shape if k == 1 else None)
-        mutations = max(1, round(settings.mutation_rate * net.num_params))
-        operators = dict(settings.operators)
-        if operators.get("selection") == "truncation":
-            operators.setdefault("truncation", settings.elites)
-        evolution = Evolution(net, inputs, population=settings.population,
-                              mutations=mutations, seed=settings.seed + 1000 * k,
-                              threads=settings.threads, elites=settings.elites, **operators)
-        # Progress every 5 s, not every 0.25 s: each report measures the best genome's mean
-        # |error| once more, which under the RMSE fitness is a whole extra evaluation.
-        evolution.run(generations=settings.generations, seconds=settings.seconds,
-                      callback=(lambda p, k=k: callback(k, p)) if callback else None,
-                      interval=5.0)
-        genome = evolution.best_genome.copy()
-        outputs = forward_in_chunks(net, genome, inputs, settings.threads)
-        rmse = float(np.sqrt(np.mean((outputs - inputs) ** 2, dtype=np.float64)))
-        result = StageResult(n_in, n_out, genome, np.asarray(evolution.history, float),
-                             evolution.generation, rmse, time.perf_counter() - start,
-                             mutations, dict(evolution.settings))
+        result = _train_pair(net, n_in, n_out, inputs, settings, k, callback,
+                             finetune_callback)
         stages.append(result)
         if stage_callback:
             stage_callback(k, result)
@@ -271,6 +315,37 @@ def train_layerwise(images: np.ndarray, settings: TiedSettings,
             inputs = np.ascontiguousarray(codes.reshape(len(inputs), 1, n_out))
     return TiedAutoencoder(sizes, settings.activation, settings.output_activation, scales,
                            stages, tuple(image_shape))
+
+
+def _rmse(net: Network, genome: np.ndarray, inputs: np.ndarray, threads: Optional[int]) -> float:
+    outputs = forward_in_chunks(net, genome, inputs, threads)
+    return float(np.sqrt(np.mean((outputs - inputs) ** 2, dtype=np.float64)))
+
+
+def _train_pair(net: Network, n_in: int, n_out: int, inputs: np.ndarray,
+                settings: TiedSettings, k: int, callback, finetune_callback) -> StageResult:
+    """Layer pair k (net) trained on its inputs by the settings' recipe."""
+    start = time.perf_counter()
+    mutations = max(1, round(settings.mutation_rate * net.num_params))
+    evolution = Evolution(net, inputs, population=settings.population, mutations=mutations,
+                          seed=settings.seed + 1000 * k, threads=settings.threads,
+                          elites=settings.elites, **settings.evolution_keywords())
+    # Progress every 5 s, not every 0.25 s: each report measures the best genome's mean
+    # |error| once more, which under the RMSE fitness is a whole extra evaluation.
+    evolution.run(generations=settings.generations, seconds=settings.seconds,
+                  callback=(lambda p: callback(k, p)) if callback else None, interval=5.0)
+    genome, evolved_rmse, tuned = evolution.best_genome.copy(), None, None
+    if settings.recipe == "assisted":
+        evolved_rmse = _rmse(net, genome, inputs, settings.threads)
+        tuned = finetune_pair(net, inputs, genome, settings.finetune, settings.finetune_steps,
+                              settings.finetune_seconds, settings.seed + 1000 * k,
+                              settings.threads,
+                              (lambda p: finetune_callback(k, p)) if finetune_callback else None)
+        genome = tuned.genome
+    rmse = _rmse(net, genome, inputs, settings.threads)
+    return StageResult(n_in, n_out, genome, np.asarray(evolution.history, float),
+                       evolution.generation, rmse, time.perf_counter() - start, mutations,
+                       dict(evolution.settings), evolved_rmse, tuned)
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -345,12 +420,16 @@ def classification_test(model: TiedAutoencoder, images: np.ndarray, labels: np.n
 def save_model(path: str | os.PathLike, model: TiedAutoencoder, settings: dict) -> None:
     """The whole autoencoder and each pair's history, as an evoae archive of kind
     "tied-model" (atomic). meta: network (network_spec), sizes, settings; arrays: genome,
-    history_1, history_2, ... (one per layer pair)."""
+    history_1, history_2, ... (one per layer pair: the evolution's best fitness), and under
+    the assisted recipe finetune_history_1, ... (the fine-tuning's loss)."""
+    arrays = {"genome": model.genome()}
+    for k, stage in enumerate(model.stages, start=1):
+        arrays[f"history_{k}"] = stage.history
+        if stage.finetune is not None:
+            arrays[f"finetune_history_{k}"] = stage.finetune.history
     write_archive(path, MODEL_KIND,
                   {"network": network_spec(model.network()), "sizes": list(model.sizes),
-                   "settings": settings},
-                  {"genome": model.genome(),
-                   **{f"history_{k}": s.history for k, s in enumerate(model.stages, start=1)}})
+                   "settings": settings}, arrays)
 
 
 def load_model(path: str | os.PathLike) -> tuple:
