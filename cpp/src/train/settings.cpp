@@ -84,8 +84,9 @@ const std::vector<Entry>& entries() {
         "value; sae = its sum (the paper's fitness); mse = mean squared error; bce = binary "
         "cross-entropy of outputs in (0,1); softmax-ce = cross-entropy of the softmax of the "
         "outputs (logits), for labels (default: softmax-ce with labels; bce when the last "
-        "layer is a sigmoid, mse otherwise: on the ten digits bce reached a median MAE of "
-        "0.043 in 16,000 steps, mae 0.047, mse 0.049)");
+        "layer is a sigmoid, mse otherwise: on the ten digits, 16 networks, bce reached a "
+        "median MAE of 0.043 in 16,000 steps, mae 0.047; at 4,000 steps bce 0.054, mae "
+        "0.068, mse 0.065)");
     loss.default_value = std::monostate{};
     t.push_back({loss,
                  {[](const S& s) -> TrainSettingValue {
