@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "evoae/eval/test_function.h"
+#include "evoae/evo/restarts.h"
 #include "evoae/evo/search_distribution.h"
 #include "evoae/evo/snes.h"
 
@@ -240,4 +241,103 @@ TEST(strategy_settings_checked) {
   CHECK(openai.settings().sigma == 0.02);
   CHECK(openai.settings().learning_rate == 0.01);
   CHECK(openai.settings().weight_decay == 0.005);
+}
+
+// The populations the engine went through, generation by generation, up to `generations`.
+std::vector<std::size_t> populations_over(Evolution& evo, long generations) {
+  std::vector<std::size_t> sizes{evo.population()};
+  while (evo.generation() < generations) {
+    evo.step();
+    sizes.push_back(evo.population());
+  }
+  return sizes;
+}
+
+TEST(default_population_per_strategy) {
+  CHECK(default_population(StrategyKind::Ga, 1397) == 20);
+  CHECK(default_population(StrategyKind::CmaEs, 10) == 10);       // 4 + floor(6.91)
+  CHECK(default_population(StrategyKind::SepCmaEs, 1397) == 25);  // 4 + floor(21.7)
+  CHECK(default_population(StrategyKind::Xnes, 100) == 17);       // 4 + floor(13.8)
+  CHECK(default_population(StrategyKind::OpenAiEs, 1397) == 10000);
+  CHECK(default_population(StrategyKind::Pgpe, 1397) == 200);
+  CHECK(default_population(StrategyKind::Snes, 0) == 4);
+  EvolutionSettings s = es_settings(StrategyKind::LmMaEs, 0, 1.0);  // population not given
+  CHECK(Evolution(TestFunction::Sphere, 100, s).settings().population == 17);
+  CHECK(Evolution(TestFunction::Sphere, 100, s).population() == 17u);
+  s.population = 6;
+  CHECK(Evolution(TestFunction::Sphere, 100, s).settings().population == 6);
+  EvolutionSettings ga;
+  ga.threads = 1;
+  CHECK(Evolution(TestFunction::Sphere, 100, ga).settings().population == 20);
+}
+
+// Hand-made histories and distributions on each side of each criterion (restarts.h).
+TEST(restart_criteria_by_hand) {
+  RunHistory flat(10, 10);  // TolFun over 10 + 30 generations, Stagnation from 150
+  const std::vector<double> close(10, 1.0 + 1e-13), apart = {1.0, 1.0 + 1e-11};
+  for (int g = 0; g < 39; ++g) flat.add(1.0, 1.0);
+  CHECK(!flat.tol_fun(close));  // 39 generations: too few
+  flat.add(1.0, 1.0);
+  CHECK(flat.tol_fun(close));
+  CHECK(!flat.tol_fun(apart));
+  for (int g = 40; g < 149; ++g) flat.add(1.0, 2.0);
+  CHECK(!flat.stagnation());  // 149 generations
+  flat.add(1.0, 2.0);
+  CHECK(flat.stagnation());   // the recent medians are no better than the first
+  RunHistory improving(10, 10);
+  for (int g = 0; g < 300; ++g) improving.add(1.0 / (g + 1), 2.0 / (g + 1));
+  CHECK(!improving.stagnation() && !improving.tol_fun({1e-3, 1e-3}));
+  RunHistory half(10, 10);  // the best improves, the median does not: no stagnation
+  for (int g = 0; g < 300; ++g) half.add(1.0 / (g + 1), 5.0);
+  CHECK(!half.stagnation());
+  std::vector<double> saved;
+  flat.write(saved);
+  RunHistory back(10, 10);
+  CHECK(back.read(saved.data(), saved.data() + saved.size()) == saved.data() + saved.size());
+  CHECK(back.stagnation() && back.tol_fun(close));
+  saved.pop_back();
+  CHECK_THROWS_AS(back.read(saved.data(), saved.data() + saved.size()), std::invalid_argument);
+
+  const std::vector<double> mean = {1.0, -2.0, 0.0}, path = {0.0, 0.0, 0.0};
+  const auto stall = [&](double sigma, std::vector<double> var, double condition,
+                         std::vector<double> axis) {
+    const char* why = distribution_stall(
+        {mean, sigma, std::move(var), path, condition, std::move(axis)}, 1.0);
+    return std::string(why ? why : "none");
+  };
+  CHECK(stall(0.1, {1, 1, 1}, 10, {1, 0, 0}) == "none");
+  CHECK(stall(1e-13, {1, 1, 1}, 1, {}) == "TolX");
+  // 0.2 * 1e-9 on 1.0 is below float32's half-ulp there (6e-8); 0 takes any step.
+  CHECK(stall(1e-9, {1, 1, 1}, 1, {}) == "NoEffectCoord");
+  CHECK(stall(1e-9, {1e10, 1e10, 1}, 1, {}) == "none");
+  CHECK(stall(0.1, {1, 1, 1}, 1, {1e-9, 1e-9, 0}) == "NoEffectAxis");
+  CHECK(stall(0.1, {1, 1, 1}, 1e15, {}) == "ConditionCov");
+  CHECK(run_population(10, 2.0, 0) == 10u && run_population(10, 2.0, 3) == 80u);
+  CHECK(run_population(10, 1.5, 2) == 23u);  // 22.5, rounded
+}
+
+// On the sphere a run ends by TolFun once f is below 1e-12; each restart doubles the
+// population, and after the last the run goes on.
+TEST(ipop_restarts_double_the_population) {
+  for (StrategyKind kind : {StrategyKind::CmaEs, StrategyKind::SepCmaEs}) {
+    EvolutionSettings s = es_settings(kind, 0, 1.0);
+    s.restarts = 2;
+    Evolution evo(TestFunction::Sphere, 10, s);
+    CHECK(evo.settings().population == 10 && evo.settings().restart_growth == 2.0);
+    const std::vector<std::size_t> sizes = populations_over(evo, 900);
+    std::vector<std::size_t> runs{sizes[0]};
+    std::uint64_t evaluations = 0;
+    for (std::size_t g = 0; g < sizes.size(); ++g) {
+      evaluations += sizes[g];
+      if (sizes[g] == runs.back()) continue;
+      runs.push_back(sizes[g]);
+      CHECK(evo.history()[g - 1] < 1e-12);  // the run that ended had converged
+    }
+    std::printf("  %s: restarts at populations", name(kind));
+    for (std::size_t p : runs) std::printf(" %zu", p);
+    std::printf(" in %zu generations\n", sizes.size());
+    CHECK((runs == std::vector<std::size_t>{10, 20, 40}));
+    CHECK(evo.evaluations() == evaluations);
+    CHECK(evo.errors().size() == 40u && evo.sigmas().size() == 40u);
+  }
 }
