@@ -13,10 +13,10 @@ constexpr double kTolX = 1e-12;  // times sigma_0
 constexpr double kMaxCondition = 1e14;
 constexpr std::size_t kStagnationMax = 20000;
 
-// Whether adding `step` to the mean leaves its float32 genome as it is.
+// Whether adding `step` to the mean leaves it as it is.
 bool no_effect(const std::vector<double>& mean, const std::vector<double>& step) {
   for (std::size_t i = 0; i < mean.size(); ++i)
-    if (static_cast<float>(mean[i] + step[i]) != static_cast<float>(mean[i])) return false;
+    if (mean[i] + step[i] != mean[i]) return false;
   return true;
 }
 
@@ -42,9 +42,7 @@ const char* distribution_stall(const DistributionSpread& s, double sigma0) {
     if (no_effect(s.mean, step)) return "NoEffectAxis";
   }
   for (std::size_t i = 0; i < n; ++i) {
-    const double m = s.mean[i];
-    if (static_cast<float>(m + 0.2 * s.sigma * std::sqrt(s.variances[i])) ==
-        static_cast<float>(m))
+    if (s.mean[i] + 0.2 * s.sigma * std::sqrt(s.variances[i]) == s.mean[i])
       return "NoEffectCoord";
   }
   if (s.condition > kMaxCondition) return "ConditionCov";

@@ -110,12 +110,11 @@ void SearchDistribution::restart() {
 }
 
 void SearchDistribution::sample_generation() {
-  if (fitness_.size() != P_) {  // a new run's first generation
-    fitness_.assign(P_, 0.0);
-    sigmas_.resize(P_);
-    genomes_.resize(P_ * n_);
-    z_.resize(P_ * n_);
-  }
+  // A new run's first generation has its own population (no-ops otherwise).
+  fitness_.resize(P_);
+  sigmas_.resize(P_);
+  genomes_.resize(P_ * n_);
+  z_.resize(P_ * n_);
   const long P = static_cast<long>(P_);
 #pragma omp parallel num_threads(threads_) if (heavy_sampling() && P > 1)
   {

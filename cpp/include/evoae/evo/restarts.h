@@ -16,9 +16,8 @@
 //                  120 + 30 n / lambda and at most 20,000, the median of the most recent 30% of
 //                  the generations' best fitness and of their median fitness are both no better
 //                  than the medians of the first 30%
-// "Does not change" is judged on the genome, in float32: evoae measures float32 roundings of
-// the samples, so a step below their precision changes nothing measured (the tutorial's
-// double mean would move on long after the genomes stopped).
+// The mean is kept in double, as the tutorial's; once the steps fall below the float32
+// precision of the genomes every sample measures the same, and TolFun ends the run.
 #pragma once
 
 #include <cstddef>
