@@ -261,7 +261,7 @@ TEST(default_population_per_strategy) {
   CHECK(default_population(StrategyKind::OpenAiEs, 1397) == 10000);
   CHECK(default_population(StrategyKind::Pgpe, 1397) == 200);
   CHECK(default_population(StrategyKind::Snes, 0) == 4);
-  EvolutionSettings s = es_settings(StrategyKind::LmMaEs, 0, 1.0);  // population not given
+  EvolutionSettings s = es_settings(StrategyKind::LmMaEs, -1, 1.0);  // population not given
   CHECK(Evolution(TestFunction::Sphere, 100, s).settings().population == 17);
   CHECK(Evolution(TestFunction::Sphere, 100, s).population() == 17u);
   s.population = 6;
@@ -320,7 +320,7 @@ TEST(restart_criteria_by_hand) {
 // population, and after the last the run goes on.
 TEST(ipop_restarts_double_the_population) {
   for (StrategyKind kind : {StrategyKind::CmaEs, StrategyKind::SepCmaEs}) {
-    EvolutionSettings s = es_settings(kind, 0, 1.0);
+    EvolutionSettings s = es_settings(kind, -1, 1.0);
     s.restarts = 2;
     Evolution evo(TestFunction::Sphere, 10, s);
     CHECK(evo.settings().population == 10 && evo.settings().restart_growth == 2.0);
@@ -351,7 +351,7 @@ TEST(ipop_beats_one_run_on_rastrigin) {
     std::vector<double> best[2];
     for (std::uint64_t seed = 1; seed <= 5; ++seed) {
       for (int ipop = 0; ipop < 2; ++ipop) {
-        EvolutionSettings s = es_settings(kind, 0, 1.0, seed);
+        EvolutionSettings s = es_settings(kind, -1, 1.0, seed);
         s.restarts = ipop ? 9 : 0;
         Evolution evo(TestFunction::Rastrigin, 10, s);
         while (evo.evaluations() + evo.population() <= kBudget) evo.step();
@@ -373,7 +373,7 @@ TEST(ipop_beats_one_run_on_rastrigin) {
 // count too; states whose restarts do not fit are refused.
 TEST(restarts_restore_bit_for_bit_on_any_thread_count) {
   for (StrategyKind kind : {StrategyKind::CmaEs, StrategyKind::SepCmaEs}) {
-    EvolutionSettings s = es_settings(kind, 0, 1.0, 4);
+    EvolutionSettings s = es_settings(kind, -1, 1.0, 4);
     s.restarts = 2;
     Evolution straight(TestFunction::Sphere, 10, s);
     const std::vector<std::size_t> sizes = populations_over(straight, 500);
@@ -422,7 +422,7 @@ TEST(restart_settings_checked) {
   CHECK_THROWS_AS(Evolution(TestFunction::Sphere, 10, s), std::invalid_argument);
   s.restarts = 30;  // 10 x 3^30 agents
   CHECK_THROWS_AS(Evolution(TestFunction::Sphere, 10, s), std::invalid_argument);
-  s.restart_growth = 1.0;  // must grow
+  s.restart_growth = 0.5;  // a population may not shrink
   CHECK_THROWS_AS(Evolution(TestFunction::Sphere, 10, s), std::invalid_argument);
   s.restarts = 3;
   s.restart_growth = 1.5;

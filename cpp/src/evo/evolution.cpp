@@ -154,7 +154,7 @@ EvolutionSettings Evolution::resolve_strategy_settings(EvolutionSettings s,
   if (s.restarts == 0 && s.restart_growth != 0.0)
     throw bad("restart_growth needs restarts >= 1, got 0");
   if (s.restarts > 0 && s.restart_growth == 0.0) s.restart_growth = 2.0;
-  if (s.population == 0) s.population = default_population(s.strategy, num_params);
+  if (s.population == -1) s.population = default_population(s.strategy, num_params);
   if (s.strategy == StrategyKind::Ga) return s;
   const EvolutionSettings ga;
   const std::pair<const char*, bool> operators[] = {

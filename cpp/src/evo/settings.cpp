@@ -61,7 +61,7 @@ const std::vector<Entry>& entries() {
                          "sep-cma-es, snes, xnes, lm-ma-es 4+floor(3 ln n) for n parameters, "
                          "25 for the paper's network; openai-es 10000, Salimans et al. "
                          "2017; pgpe 200, Toklu et al. 2020); with restarts, the first run's"),
-                 number(&S::population, true, 0)});
+                 number(&S::population, true, -1)});
     t.push_back({integer("mutations", "strategy", 0, kCountMax, 10LL, "",
                          "k: parameter positions mutated per child (with mutation original, "
                          "drawn once per generation and shared by all children)"),
@@ -194,8 +194,9 @@ const std::vector<Entry>& entries() {
     SettingSpec growth = positive_real("restart_growth", "strategy",
                                        "restarts: the factor by which each restart multiplies "
                                        "the population, rounded (default: 2, Auger & Hansen "
-                                       "2005)");
-    growth.min = 1.0;  // > 1: a restart grows the population
+                                       "2005; 1: restarts with the same population)");
+    growth.min = 1.0;
+    growth.min_exclusive = false;
     t.push_back({growth, number(&S::restart_growth, true, 0.0)});
     t.push_back({integer("gradient_steps", "engine", 0, kCountMax, 0LL, "K",
                          "memetic evolution: every agent that is measured first takes K "

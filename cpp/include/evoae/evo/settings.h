@@ -36,7 +36,7 @@ inline const char* name(OptimizerKind k) { return optimizer_name(k); }
 // setting's `unset` stands for "not given": it is resolved from the others (see
 // setting_specs()).
 struct EvolutionSettings {
-  int population = 0;  // lambda (0: default_population(strategy, parameters))
+  int population = -1;  // lambda (-1: default_population(strategy, parameters))
   int mutations = 10;  // k: positions mutated per child (shared ones for "original")
   std::uint64_t seed = 0;
   int threads = 0;  // 0: OpenMP's default
