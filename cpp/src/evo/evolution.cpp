@@ -65,7 +65,7 @@ EvolutionSettings Evolution::check_and_resolve_settings(const Network& net,
   const double largest = largest_population(s);
   if (largest > kSettingCountMax)
     throw bad("population x restart_growth^restarts = " + P + " x " +
-              std::to_string(s.restart_growth) + "^" + std::to_string(s.restarts) +
+              setting_value_text(s.restart_growth) + "^" + std::to_string(s.restarts) +
               " exceeds " + std::to_string(kSettingCountMax) + " agents");
   const std::string agents =
       s.restarts > 0 ? std::to_string(std::llround(largest)) + " (the last restart's)" : P;
