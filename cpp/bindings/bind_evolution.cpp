@@ -34,7 +34,7 @@ EvolutionState state_from_dict(const py::dict& d) {
 py::dict state_to_dict(const Evolution& e) {
   const EvolutionState s = e.state();
   py::dict d;
-  const std::size_t P = e.settings().population, G = e.network().num_params();
+  const std::size_t P = e.population(), G = e.network().num_params();
   py::array_t<float> genomes({P, G});
   std::copy(s.genomes.begin(), s.genomes.end(), genomes.mutable_data());
   d["generation"] = s.generation;
@@ -178,7 +178,7 @@ void bind_evolution(py::module_& m) {
                              [](const Evolution& e) { return best_genome_array(e); })
       .def_property_readonly("population",
                              [](const Evolution& e) {
-                               const std::size_t P = e.settings().population,
+                               const std::size_t P = e.population(),
                                                  G = e.network().num_params();
                                py::array_t<float> out({P, G});
                                for (std::size_t a = 0; a < P; ++a)

@@ -154,7 +154,7 @@ def test_every_option_has_help_and_no_default_none(command):
 
 def test_help_shows_ranges_and_exit_codes():
     text = " ".join(evoae_cli("run", "--help").stdout.split())
-    assert "(default: 20; 1 to 10,000,000)" in text  # --population
+    assert "ga 20, as the original loop" in text and "(1 to 10,000,000)" in text  # --population
     assert "(default: 10; 0 to 10,000,000)" in text  # --mutations
     assert "(1 to 1,024)" in text  # --threads
     for words in ("0 done", "2 bad input", "130 stopped by Ctrl-C", "143 by SIGTERM"):

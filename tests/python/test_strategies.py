@@ -1,8 +1,10 @@
 """The evolution strategies from Python: CMA-ES and sep-CMA-ES against pycma on the 10-D
 sphere and ellipsoid (evaluations to 1e-8 within a factor of 2 of pycma's; skipped only where
 pycma is not installed), every strategy on the network through Evolution, checkpoints that
-resume bit for bit, the CLI's --strategy and the compare presets."""
+resume bit for bit (across an IPOP restart too), each strategy's default population, the
+CLI's --strategy and the compare presets."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -157,3 +159,53 @@ def test_the_mean_and_the_viewer_with_a_strategy(tmp_path):
     assert progress.generation == 20
     assert len(viewer.frame_files(tmp_path)) == 3
     assert evoae.Evolution(evoae.varadi_network(), images, population=4).mean is None
+
+
+def test_each_strategy_s_default_population(net, images):
+    assert SETTINGS["population"].default is None  # resolved per strategy, as the help says
+    assert "4+floor(3 ln n)" in SETTINGS["population"].help
+    n = net.num_params
+    published = {"ga": 20, "openai-es": 10_000, "pgpe": 200}
+    for strategy in ["ga", *STRATEGIES]:
+        evo = evoae.Evolution(net, images, strategy=strategy)
+        expected = published.get(strategy, 4 + math.floor(3 * math.log(n)))  # 21 here
+        assert evo.settings["population"] == expected, strategy
+        assert evo.population.shape == (expected, n) and evo.errors.shape == (expected,)
+    assert evoae.Evolution(net, images, strategy="snes", population=8).population.shape[0] == 8
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A 2x2 autoencoder of 13 weights on 3 images: its runs stall within 1,000 generations."""
+    digits = evoae.data.scale(evoae.data.ten_digits()[:3])
+    return evoae.Network(2, 2).dense(1).dense(4).reshape(2, 2, 1), digits[:, ::14, ::14]
+
+
+@pytest.mark.parametrize("strategy", ["cma-es", "sep-cma-es"])
+def test_ipop_restarts_grow_the_population_and_resume_across_one(tiny, tmp_path, strategy):
+    net, images = tiny
+    settings = dict(seed=1, strategy=strategy, restarts=2, sigma=1.0)
+    straight = evoae.Evolution(net, images, threads=1, **settings)
+    assert straight.settings["restart_growth"] == 2.0
+    sizes = [straight.population.shape[0]]
+    for _ in range(1300):
+        straight.step()
+        sizes.append(straight.population.shape[0])
+    runs = sorted(set(sizes))
+    assert runs == [11, 22, 44] and sizes == sorted(sizes)  # 4 + floor(3 ln 13), doubled
+    assert straight.evaluations == sum(sizes) * len(images)
+    restart = sizes.index(22) - 1  # its tell ended the first run; the arrays are still its
+    first = evoae.Evolution(net, images, threads=1, **settings)
+    first.run(generations=restart)
+    assert first.population.shape[0] == 11
+    first.save(tmp_path / "run.npz")
+    resumed = evoae.Evolution.load(tmp_path / "run.npz", threads=2)
+    resumed.run(generations=1300 - restart)
+    np.testing.assert_array_equal(resumed.history, straight.history)
+    np.testing.assert_array_equal(resumed.population, straight.population)
+    np.testing.assert_array_equal(resumed.state()["strategy"], straight.state()["strategy"])
+    assert resumed.sigma == straight.sigma
+    with pytest.raises(ValueError, match="restarts needs strategy 'cma-es' or 'sep-cma-es'"):
+        evoae.Evolution(net, images, strategy="snes", restarts=1)
+    with pytest.raises(ValueError, match="restart_growth needs restarts >= 1"):
+        evoae.Evolution(net, images, strategy=strategy, restart_growth=3)

@@ -43,15 +43,39 @@ CmaParameters::PathUpdate CmaParameters::path_update(double norm_s, double updat
 }
 
 CmaEs::CmaEs(const EvolutionSettings& settings, std::size_t num_params, int threads)
-    : SearchDistribution(settings, num_params, threads),
-      par_(cma_parameters(num_params, settings.population, false)), p_s_(num_params, 0.0),
-      p_c_(num_params, 0.0), D_(num_params, 1.0), C_(num_params * num_params, 0.0),
-      B_(num_params * num_params, 0.0), y_(settings.population * num_params) {
-  for (std::size_t i = 0; i < num_params; ++i)
-    C_[i * num_params + i] = B_[i * num_params + i] = 1.0;
-  const double n = static_cast<double>(num_params);
-  eigen_every_ = std::max(1L, static_cast<long>(1.0 / (10.0 * n * (par_.c_1 + par_.c_mu))));
+    : SearchDistribution(settings, num_params, threads) {
+  fit_population();
+  reset_shape();
   start();
+}
+
+void CmaEs::fit_population() {
+  par_ = cma_parameters(n_, P_, false);
+  y_.resize(P_ * n_);
+  const double n = static_cast<double>(n_);
+  eigen_every_ = std::max(1L, static_cast<long>(1.0 / (10.0 * n * (par_.c_1 + par_.c_mu))));
+}
+
+void CmaEs::reset_shape() {
+  const std::size_t n = n_;
+  p_s_.assign(n, 0.0);
+  p_c_.assign(n, 0.0);
+  D_.assign(n, 1.0);
+  C_.assign(n * n, 0.0);
+  B_.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) C_[i * n + i] = B_[i * n + i] = 1.0;
+  eigen_generation_ = run_start_;
+}
+
+DistributionSpread CmaEs::spread() const {
+  const std::size_t n = n_;
+  std::vector<double> variances(n), axis(n);
+  for (std::size_t i = 0; i < n; ++i) variances[i] = C_[i * n + i];
+  const std::size_t a = static_cast<std::size_t>(generation_) % n;  // the tutorial's g mod n
+  for (std::size_t i = 0; i < n; ++i) axis[i] = D_[a] * B_[a * n + i];
+  const auto [lo, hi] = std::minmax_element(D_.begin(), D_.end());
+  return {mean_, sigma_, std::move(variances), p_c_, (*hi * *hi) / (*lo * *lo),
+          std::move(axis)};
 }
 
 CmaEs::CmaEs(const EvolutionSettings& settings, std::size_t num_params, int threads,
@@ -110,7 +134,7 @@ void CmaEs::update() {
     norm_sq += p_s_[i] * p_s_[i];
   }
   const double norm_s = std::sqrt(norm_sq);
-  const auto [a_c, keep] = p.path_update(norm_s, generation_ + 1.0, n);
+  const auto [a_c, keep] = p.path_update(norm_s, generation_ - run_start_ + 1.0, n);
   for (std::size_t i = 0; i < n; ++i) p_c_[i] = (1.0 - p.c_c) * p_c_[i] + a_c * y_w[i];
 
   // Column j of C is its own work: any thread count gives the same matrix.

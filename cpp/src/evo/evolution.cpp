@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -24,6 +25,11 @@ std::string gib(double bytes) {
 }
 
 std::invalid_argument bad(const std::string& what) { return std::invalid_argument(what); }
+
+// The largest population the run reaches: its last restart's under IPOP.
+double largest_population(const EvolutionSettings& s) {
+  return s.restarts > 0 ? s.population * std::pow(s.restart_growth, s.restarts) : s.population;
+}
 
 ObjectiveData images_data(std::vector<float> images, std::size_t num_images) {
   ObjectiveData d;
@@ -56,13 +62,23 @@ EvolutionSettings Evolution::check_and_resolve_settings(const Network& net,
   // generation's, the next's, the evaluator's lane-packed copy) and each thread's two
   // activation buffers.
   const int threads = s.threads > 0 ? s.threads : omp_get_max_threads();
-  const double genome_bytes = 3.0 * s.population * G * sizeof(float);
+  const double largest = largest_population(s);
+  if (largest > kSettingCountMax)
+    throw bad("population x restart_growth^restarts = " + P + " x " +
+              setting_value_text(s.restart_growth) + "^" + std::to_string(s.restarts) +
+              " exceeds " + std::to_string(kSettingCountMax) + " agents");
+  const std::string agents =
+      s.restarts > 0 ? std::to_string(std::llround(largest)) + " (the last restart's)" : P;
+  EvolutionSettings largest_run = s;
+  largest_run.population = static_cast<int>(std::llround(largest));
+  const double genome_bytes = 3.0 * largest * G * sizeof(float);
   const double buffer_bytes =
       2.0 * threads * net.max_activation_size() * kLanes * sizeof(float);
-  const double learning_bytes = s.gradient_steps > 0 ? memetic_bytes(net, s, threads) : 0.0;
+  const double learning_bytes =
+      s.gradient_steps > 0 ? memetic_bytes(net, largest_run, threads) : 0.0;
   const double bytes = genome_bytes + buffer_bytes + learning_bytes;
   if (bytes > kMaxBytes)
-    throw bad("population " + P + " x " + std::to_string(G) + " parameters on " +
+    throw bad("population " + agents + " x " + std::to_string(G) + " parameters on " +
               std::to_string(threads) + " threads needs " + gib(bytes) + " (genomes " +
               gib(genome_bytes) + ", activation buffers " + gib(buffer_bytes) +
               (learning_bytes > 0.0 ? ", memetic learning " + gib(learning_bytes) : "") +
@@ -121,15 +137,24 @@ EvolutionSettings Evolution::check_and_resolve_settings(const Network& net,
 }
 
 // Under an evolution strategy the GA's operators keep their defaults: every agent is a sample.
-EvolutionSettings Evolution::resolve_strategy_settings(EvolutionSettings s) {
+EvolutionSettings Evolution::resolve_strategy_settings(EvolutionSettings s,
+                                                       std::size_t num_params) {
   check_setting_ranges(s);
   const std::string strategy = name(s.strategy);
   const bool openai = s.strategy == StrategyKind::OpenAiEs;
   const bool pgpe = s.strategy == StrategyKind::Pgpe;
+  const bool cma = s.strategy == StrategyKind::CmaEs || s.strategy == StrategyKind::SepCmaEs;
   if (!openai && s.weight_decay >= 0.0)
     throw bad("weight_decay needs strategy 'openai-es', not '" + strategy + "'");
   if (!openai && !pgpe && s.learning_rate != 0.0)
     throw bad("learning_rate needs strategy 'openai-es' or 'pgpe', not '" + strategy + "'");
+  if (!cma && s.restarts > 0)
+    throw bad("restarts needs strategy 'cma-es' or 'sep-cma-es' (IPOP), not '" + strategy +
+              "'");
+  if (s.restarts == 0 && s.restart_growth != 0.0)
+    throw bad("restart_growth needs restarts >= 1, got 0");
+  if (s.restarts > 0 && s.restart_growth == 0.0) s.restart_growth = 2.0;
+  if (s.population == -1) s.population = default_population(s.strategy, num_params);
   if (s.strategy == StrategyKind::Ga) return s;
   const EvolutionSettings ga;
   const std::pair<const char*, bool> operators[] = {
@@ -165,7 +190,8 @@ EvolutionSettings Evolution::resolve_strategy_settings(EvolutionSettings s) {
 
 Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings settings)
     : net_(net),
-      settings_(check_and_resolve_settings(net, resolve_strategy_settings(settings))),
+      settings_(check_and_resolve_settings(
+          net, resolve_strategy_settings(settings, net.num_params()))),
       evaluator_(net_, settings_.threads) {
   make_objective_and_learner(std::move(data));
   start();
@@ -174,7 +200,8 @@ Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings s
 Evolution::Evolution(const Network& net, ObjectiveData data, EvolutionSettings settings,
                      EvolutionState state)
     : net_(net),
-      settings_(check_and_resolve_settings(net, resolve_strategy_settings(settings))),
+      settings_(check_and_resolve_settings(
+          net, resolve_strategy_settings(settings, net.num_params()))),
       evaluator_(net_, settings_.threads) {
   make_objective_and_learner(std::move(data));
   restore(std::move(state));
@@ -190,7 +217,8 @@ Evolution::Evolution(const Network& net, std::vector<float> images, std::size_t 
 
 Evolution::Evolution(TestFunction function, std::size_t num_params, EvolutionSettings settings)
     : net_(test_function_network(num_params)),
-      settings_(check_and_resolve_settings(net_, resolve_strategy_settings(settings))),
+      settings_(
+          check_and_resolve_settings(net_, resolve_strategy_settings(settings, num_params))),
       evaluator_(net_, settings_.threads) {
   make_test_objective(function);
   start();
@@ -199,7 +227,8 @@ Evolution::Evolution(TestFunction function, std::size_t num_params, EvolutionSet
 Evolution::Evolution(TestFunction function, std::size_t num_params, EvolutionSettings settings,
                      EvolutionState state)
     : net_(test_function_network(num_params)),
-      settings_(check_and_resolve_settings(net_, resolve_strategy_settings(settings))),
+      settings_(
+          check_and_resolve_settings(net_, resolve_strategy_settings(settings, num_params))),
       evaluator_(net_, settings_.threads) {
   make_test_objective(function);
   restore(std::move(state));
@@ -229,7 +258,6 @@ void Evolution::make_test_objective(TestFunction function) {
 void Evolution::start() {
   settings_.batch = objective_->batch_size();
   strategy_ = make_strategy(net_, settings_, evaluator_.threads());
-  fitness_.resize(strategy_->population());
   objective_->select(0);
   measure(0);
   best_ever_ = best_error();
@@ -238,7 +266,9 @@ void Evolution::start() {
 
 void Evolution::restore(EvolutionState state) {
   settings_.batch = objective_->batch_size();
-  const std::size_t P = settings_.population, G = net_.num_params();
+  // Under restarts the population is the run's: the strategy checks it.
+  const std::size_t P = settings_.restarts > 0 ? state.errors.size() : settings_.population;
+  const std::size_t G = net_.num_params();
   if (state.generation < 0)
     throw bad("the state's generation must be >= 0, got " + std::to_string(state.generation));
   if (state.genomes.size() != P * G)
@@ -255,7 +285,6 @@ void Evolution::restore(EvolutionState state) {
   StrategyState saved{state.generation,     std::move(state.genomes), std::move(state.errors),
                       std::move(state.sigmas), state.sigma,           std::move(state.strategy)};
   strategy_ = make_strategy(net_, settings_, evaluator_.threads(), &saved);
-  fitness_.resize(P);
   history_ = std::move(state.history);
   evaluations_ = state.evaluations;
   objective_->select(state.generation);  // the current generation's samples, for best_metric()
@@ -292,6 +321,7 @@ void Evolution::finish_generation() {
 void Evolution::measure(std::size_t first) {
   const std::size_t P = strategy_->population(), G = strategy_->num_params();
   const float* genomes = strategy_->genomes() + first * G;
+  fitness_.resize(P);  // a restart's run may be larger
   if (learner_) {
     learned_.resize((P - first) * G);
     learner_->learn(genomes, P - first, objective_->batch(), learned_.data());

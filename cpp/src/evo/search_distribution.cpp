@@ -17,19 +17,50 @@ SearchDistribution::SearchDistribution(const EvolutionSettings& settings, std::s
     : settings_(settings), P_(settings.population), n_(num_params), threads_(threads),
       antithetic_(antithetic), mean_(num_params), sigma_(settings.sigma),
       fitness_(P_, 0.0), sigmas_(P_, settings.sigma), genomes_(P_ * num_params),
-      z_(P_ * num_params) {
+      z_(P_ * num_params), history_(num_params, P_) {
   Rng rng(settings_.seed, RngPurpose::Init, 0, 0);
   for (double& m : mean_) m = rng.uniform_pm1();
 }
 
 void SearchDistribution::start() { sample_generation(); }
 
+// Under restarts the own state ends with [restarts done, the run's first generation, the
+// run's history]; the arrays are the current generation's, of the population of its run.
 void SearchDistribution::restore(StrategyState state, std::size_t own_size) {
-  if (state.own.size() != own_size)
-    throw std::invalid_argument("the state of strategy '" + std::string(name(settings_.strategy)) +
-                                "' holds " + std::to_string(state.own.size()) +
-                                " values, expected " + std::to_string(own_size));
+  const std::string strategy = name(settings_.strategy);
+  const std::size_t trailer = settings_.restarts > 0 ? 4 : 0;  // the least it holds
+  if (trailer ? state.own.size() < own_size + trailer : state.own.size() != own_size)
+    throw std::invalid_argument("the state of strategy '" + strategy + "' holds " +
+                                std::to_string(state.own.size()) + " values, expected " +
+                                std::to_string(own_size) + (trailer ? " and its restarts" : ""));
   generation_ = state.generation;
+  if (trailer) {
+    const double* v = state.own.data() + own_size;
+    const double* end = state.own.data() + state.own.size();
+    // The first run starts at 0, a later one after a generation of the one before.
+    const bool first = v[0] == 0 && v[1] == 0;
+    const bool later = v[0] >= 1 && v[0] <= settings_.restarts && v[1] >= 1 &&
+                       v[1] <= generation_ + 1.0;
+    if (!(first || later) || v[0] != std::floor(v[0]) || v[1] != std::floor(v[1]))
+      throw std::invalid_argument("the state of strategy '" + strategy +
+                                  "' holds no valid restart count and run start");
+    restarts_ = static_cast<int>(v[0]);
+    run_start_ = static_cast<long>(v[1]);
+    P_ = run_size(restarts_);
+    history_ = RunHistory(n_, P_);
+    if (history_.read(v + 2, end) != end)
+      throw std::invalid_argument("the state of strategy '" + strategy +
+                                  "' holds more values than its restarts");
+    state.own.resize(own_size);
+    fit_population();
+  }
+  // A run that just ended has not sampled the next: the arrays are still its last's.
+  const std::size_t rows = run_start_ > generation_ ? run_size(restarts_ - 1) : P_;
+  if (state.fitness.size() != rows || state.sigmas.size() != rows ||
+      state.genomes.size() != rows * n_)
+    throw std::invalid_argument("the state of strategy '" + strategy + "' holds " +
+                                std::to_string(state.fitness.size()) + " agents, expected " +
+                                std::to_string(rows) + " (its run's population)");
   genomes_ = std::move(state.genomes);
   fitness_ = std::move(state.fitness);
   sigmas_ = std::move(state.sigmas);
@@ -39,10 +70,51 @@ void SearchDistribution::restore(StrategyState state, std::size_t own_size) {
 }
 
 StrategyState SearchDistribution::state() const {
-  return {generation_, genomes_, fitness_, sigmas_, sigma_, own_state()};
+  std::vector<double> own = own_state();
+  if (settings_.restarts > 0) {
+    own.push_back(restarts_);
+    own.push_back(static_cast<double>(run_start_));
+    history_.write(own);
+  }
+  return {generation_, genomes_, fitness_, sigmas_, sigma_, std::move(own)};
+}
+
+std::size_t SearchDistribution::run_size(int run) const {
+  return run_population(settings_.population, settings_.restart_growth, run);
+}
+
+DistributionSpread SearchDistribution::spread() const {
+  throw std::logic_error("strategy '" + std::string(name(settings_.strategy)) +
+                         "' does not restart");
+}
+
+void SearchDistribution::restart_if_stalled() {
+  history_.add(fitness_[ranking_[0]], fitness_[ranking_[P_ / 2]]);
+  if (history_.tol_fun(fitness_) || history_.stagnation() ||
+      distribution_stall(spread(), settings_.sigma))
+    restart();
+}
+
+// Auger & Hansen 2005: a new start in the initial region, the initial step size, a larger
+// population.
+void SearchDistribution::restart() {
+  ++restarts_;
+  run_start_ = generation_ + 1;
+  P_ = run_size(restarts_);
+  history_ = RunHistory(n_, P_);
+  Rng rng(settings_.seed, RngPurpose::Init, static_cast<std::uint64_t>(run_start_), 0);
+  for (double& m : mean_) m = rng.uniform_pm1();
+  sigma_ = settings_.sigma;
+  fit_population();
+  reset_shape();
 }
 
 void SearchDistribution::sample_generation() {
+  // A new run's first generation has its own population (no-ops otherwise).
+  fitness_.resize(P_);
+  sigmas_.resize(P_);
+  genomes_.resize(P_ * n_);
+  z_.resize(P_ * n_);
   const long P = static_cast<long>(P_);
 #pragma omp parallel num_threads(threads_) if (heavy_sampling() && P > 1)
   {
@@ -77,6 +149,7 @@ void SearchDistribution::tell(const double* fitness, std::size_t first) {
   ranking_ = rank_agents(fitness_);
   best_ = ranking_[0];
   update();
+  if (restarts_ < settings_.restarts) restart_if_stalled();
 }
 
 std::vector<double> recombination_weights(std::size_t population) {

@@ -7,10 +7,23 @@
 namespace evoae {
 
 SepCmaEs::SepCmaEs(const EvolutionSettings& settings, std::size_t num_params, int threads)
-    : SearchDistribution(settings, num_params, threads),
-      par_(cma_parameters(num_params, settings.population, true)), p_s_(num_params, 0.0),
-      p_c_(num_params, 0.0), c_(num_params, 1.0) {
+    : SearchDistribution(settings, num_params, threads) {
+  fit_population();
+  reset_shape();
   start();
+}
+
+void SepCmaEs::fit_population() { par_ = cma_parameters(n_, P_, true); }
+
+void SepCmaEs::reset_shape() {
+  p_s_.assign(n_, 0.0);
+  p_c_.assign(n_, 0.0);
+  c_.assign(n_, 1.0);
+}
+
+DistributionSpread SepCmaEs::spread() const {
+  const auto [lo, hi] = std::minmax_element(c_.begin(), c_.end());
+  return {mean_, sigma_, c_, p_c_, *hi / *lo, {}};
 }
 
 SepCmaEs::SepCmaEs(const EvolutionSettings& settings, std::size_t num_params, int threads,
@@ -53,7 +66,7 @@ void SepCmaEs::update() {
     norm_sq += p_s_[i] * p_s_[i];
   }
   const double norm_s = std::sqrt(norm_sq);
-  const auto [a_c, keep] = p.path_update(norm_s, generation_ + 1.0, n);
+  const auto [a_c, keep] = p.path_update(norm_s, generation_ - run_start_ + 1.0, n);
   for (std::size_t i = 0; i < n; ++i) {
     const double sqrt_c = std::sqrt(c_[i]);
     p_c_[i] = (1.0 - p.c_c) * p_c_[i] + a_c * sqrt_c * z_w[i];

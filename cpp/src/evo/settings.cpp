@@ -2,6 +2,8 @@
 // how it is read from and written to EvolutionSettings.
 #include "evoae/evo/settings.h"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace evoae {
@@ -53,9 +55,13 @@ const std::vector<Entry>& entries() {
   using S = EvolutionSettings;
   static const std::vector<Entry> table = [] {
     std::vector<Entry> t;
-    t.push_back({integer("population", "strategy", 1, kCountMax, 20LL, "",
-                         "number of agents (genomes) per generation"),
-                 number(&S::population)});
+    t.push_back({integer("population", "strategy", 1, kCountMax, std::monostate{}, "",
+                         "number of agents (genomes) per generation, lambda of an evolution "
+                         "strategy (default: ga 20, as the original loop; cma-es, "
+                         "sep-cma-es, snes, xnes, lm-ma-es 4+floor(3 ln n) for n parameters, "
+                         "25 for the paper's network; openai-es 10000, Salimans et al. "
+                         "2017; pgpe 200, Toklu et al. 2020); with restarts, the first run's"),
+                 number(&S::population, true, -1)});
     t.push_back({integer("mutations", "strategy", 0, kCountMax, 10LL, "",
                          "k: parameter positions mutated per child (with mutation original, "
                          "drawn once per generation and shared by all children)"),
@@ -164,8 +170,8 @@ const std::vector<Entry>& entries() {
                        "agent anew each generation around a mean that starts U(-1,1); sigma "
                        "is their initial step size (default: cma-es, sep-cma-es, snes, "
                        "lm-ma-es, xnes, pgpe 0.1; "
-                       "openai-es 0.02, fixed); population is lambda (the published default "
-                       "is 4+3ln(n), 25 for the paper's network)"),
+                       "openai-es 0.02, fixed); population is lambda, by default the "
+                       "published one of each"),
                  choice(&S::strategy, parse_strategy)});
     t.push_back({positive_real("learning_rate", "strategy",
                                "openai-es: Adam's step size on the mean (default: 0.01, "
@@ -178,6 +184,20 @@ const std::vector<Entry>& entries() {
                                       "estimate (default: 0.005, Salimans et al. 2017)");
     decay.min_exclusive = false;  // 0: none
     t.push_back({decay, number(&S::weight_decay, true, -1.0)});
+    t.push_back({integer("restarts", "strategy", 0, 30, 0LL, "R",
+                         "cma-es, sep-cma-es: IPOP (Auger & Hansen 2005): up to R restarts, "
+                         "each when the run stalls by Hansen's termination criteria (TolFun "
+                         "1e-12, TolX 1e-12 sigma, NoEffectAxis, NoEffectCoord, ConditionCov "
+                         "1e14, Stagnation), from a new U(-1,1) mean with the initial sigma "
+                         "and restart_growth times the population; 0: none"),
+                 number(&S::restarts)});
+    SettingSpec growth = positive_real("restart_growth", "strategy",
+                                       "restarts: the factor by which each restart multiplies "
+                                       "the population, rounded (default: 2, Auger & Hansen "
+                                       "2005; 1: restarts with the same population)");
+    growth.min = 1.0;
+    growth.min_exclusive = false;
+    t.push_back({growth, number(&S::restart_growth, true, 0.0)});
     t.push_back({integer("gradient_steps", "engine", 0, kCountMax, 0LL, "K",
                          "memetic evolution: every agent that is measured first takes K "
                          "gradient steps on the generation's samples (all, or the batch), "
@@ -232,6 +252,17 @@ Memetic parse_memetic(const std::string& text) {
   if (text == "lamarckian") return Memetic::Lamarckian;
   if (text == "baldwinian") return Memetic::Baldwinian;
   throw std::invalid_argument("unknown memetic '" + text + "': choose lamarckian, baldwinian");
+}
+
+int default_population(StrategyKind strategy, std::size_t num_params) {
+  switch (strategy) {
+    case StrategyKind::Ga: return 20;
+    case StrategyKind::OpenAiEs: return 10000;
+    case StrategyKind::Pgpe: return 200;
+    default:  // at least 4, for a network without parameters too
+      return 4 + static_cast<int>(std::floor(
+                     3.0 * std::log(static_cast<double>(std::max<std::size_t>(1, num_params)))));
+  }
 }
 
 double default_sigma(Mutation m) {

@@ -15,6 +15,7 @@
 // |p_s| / sqrt(1 - (1 - c_s)^(2 (g + 1))) >= (1.4 + 2 / (n + 1)) E|N(0, I)|. B and D come from
 // Eigen's SelfAdjointEigenSolver every max(1, floor(1 / (10 n (c_1 + c_mu)))) generations
 // (the tutorial's lazy update: O(n^2) per sample, O(n^3) amortised over those generations).
+// With restarts (IPOP, restarts.h), g counts the generations of the current run.
 #pragma once
 
 #include "evoae/evo/search_distribution.h"
@@ -47,6 +48,9 @@ class CmaEs : public SearchDistribution {
   void update() override;
   std::vector<double> own_state() const override;
   bool heavy_sampling() const override { return true; }
+  DistributionSpread spread() const override;
+  void fit_population() override;
+  void reset_shape() override;
   void decompose();
 
   CmaParameters par_;

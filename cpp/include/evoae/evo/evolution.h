@@ -30,7 +30,7 @@ namespace evoae {
 // it restores an Evolution that continues bit for bit as the one it came from.
 struct EvolutionState {
   long generation = 0;
-  std::vector<float> genomes;   // (population, num_params)
+  std::vector<float> genomes;   // (population(), num_params)
   std::vector<double> errors;   // (population): fitness on this generation's samples
   std::vector<double> sigmas;   // (population): the step size each agent was made with
   double sigma = 1.0;           // the shared step size (the GA's 1/5 rule, an ES's sigma)
@@ -83,6 +83,9 @@ class Evolution {
   // The strategy's genomes: under Lamarckian learning the learned weights, under Baldwinian
   // as the strategy made them.
   const float* genome(std::size_t agent) const { return strategy_->genome(agent); }
+  // The agents of the current generation: settings().population, or under IPOP restarts
+  // (settings().restarts) the current run's. genome(), errors() and sigmas() have that many.
+  std::size_t population() const { return strategy_->population(); }
   const std::vector<double>& errors() const { return strategy_->fitness(); }
   const std::vector<double>& history() const { return history_; }  // best fitness per generation
   const std::vector<double>& sigmas() const { return strategy_->sigmas(); }
@@ -109,9 +112,11 @@ class Evolution {
   // The settings checked (ranges, combinations, memory) and their defaults resolved: done
   // before any part is made, so that nothing too large is allocated.
   static EvolutionSettings check_and_resolve_settings(const Network& net, EvolutionSettings s);
-  // The strategy's settings: checked against the strategy, its defaults resolved. Runs
-  // before check_and_resolve_settings (an ES's default sigma is not the GA's).
-  static EvolutionSettings resolve_strategy_settings(EvolutionSettings s);
+  // The strategy's settings: checked against the strategy, its defaults resolved (the
+  // population's from the network's num_params). Runs before check_and_resolve_settings (an
+  // ES's default sigma is not the GA's).
+  static EvolutionSettings resolve_strategy_settings(EvolutionSettings s,
+                                                     std::size_t num_params);
   // After the objective is made: the strategy starts and its population is measured, or it
   // continues from `state`.
   void start();

@@ -7,11 +7,15 @@
 // are float32 roundings of the samples; the strategies keep their state in double.
 // best() is the best sample of the current generation: the mean itself is not measured (that
 // would cost an evaluation each generation and is not part of the published algorithms).
+// With settings.restarts (CMA-ES, sep-CMA-ES: IPOP, restarts.h), a run that stalls ends at
+// its tell(), and the next ask() samples the new run: its first generation's mean comes from
+// the stream (seed, Init, generation, 0), and population() is the new run's from then on.
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
+#include "evoae/evo/restarts.h"
 #include "evoae/evo/settings.h"
 #include "evoae/evo/strategy.h"
 
@@ -19,7 +23,8 @@ namespace evoae {
 
 class SearchDistribution : public Strategy {
  public:
-  std::size_t population() const override { return P_; }
+  // The agents of the current generation: fitness() and genomes() hold that many.
+  std::size_t population() const override { return fitness_.size(); }
   std::size_t num_params() const override { return n_; }
   long generation() const override { return generation_; }
   std::size_t ask() override;
@@ -50,11 +55,17 @@ class SearchDistribution : public Strategy {
   virtual std::vector<double> own_state() const = 0;
   // Whether sample() costs enough to run agents in parallel.
   virtual bool heavy_sampling() const { return false; }
+  // IPOP restarts, for the strategies that take them (the settings refuse the others): the
+  // distribution the criteria read after update(); the learning rates and weights for a run
+  // of P_ agents (also on restore); the shape of a new run (C = I, paths 0).
+  virtual DistributionSpread spread() const;
+  virtual void fit_population() {}
+  virtual void reset_shape() {}
 
   const double* draws(std::size_t agent) const { return &z_[agent * n_]; }
 
   EvolutionSettings settings_;
-  std::size_t P_, n_;
+  std::size_t P_, n_;  // P_: the current run's population (the next samples')
   int threads_;
   bool antithetic_;
   long generation_ = 0;
@@ -64,12 +75,19 @@ class SearchDistribution : public Strategy {
   std::vector<std::size_t> ranking_;    // agents, best first
   std::vector<double> fitness_, sigmas_;
   std::size_t best_ = 0;
+  long run_start_ = 0;  // the first generation of the current run
 
  private:
   void sample_generation();
+  // After update(): under restarts, ends the run when it stalled and sets up the next.
+  void restart_if_stalled();
+  void restart();
+  std::size_t run_size(int run) const;  // the population of run `run`
 
   std::vector<float> genomes_;  // (P, num_params)
   std::vector<double> z_;       // (P, num_params): this generation's standard normal draws
+  int restarts_ = 0;            // restarts done
+  RunHistory history_;          // the current run's, while restarts are left
 };
 
 // Log-linear recombination weights of the mu = P / 2 best (Hansen 2016, eq. 49 with positive

@@ -20,6 +20,9 @@ class SepCmaEs : public SearchDistribution {
   void sample(std::size_t agent, const double* z, double* x) override;
   void update() override;
   std::vector<double> own_state() const override;
+  DistributionSpread spread() const override;
+  void fit_population() override;
+  void reset_shape() override;
 
   CmaParameters par_;
   std::vector<double> p_s_, p_c_, c_;  // (n): the paths and the diagonal of C

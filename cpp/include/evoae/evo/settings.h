@@ -36,7 +36,7 @@ inline const char* name(OptimizerKind k) { return optimizer_name(k); }
 // setting's `unset` stands for "not given": it is resolved from the others (see
 // setting_specs()).
 struct EvolutionSettings {
-  int population = 20;
+  int population = -1;  // lambda (-1: default_population(strategy, parameters))
   int mutations = 10;  // k: positions mutated per child (shared ones for "original")
   std::uint64_t seed = 0;
   int threads = 0;  // 0: OpenMP's default
@@ -58,6 +58,8 @@ struct EvolutionSettings {
   StrategyKind strategy = StrategyKind::Ga;
   double learning_rate = 0.0;      // openai-es: Adam's step size (0: 0.01)
   double weight_decay = -1.0;      // openai-es: L2 coefficient (-1: 0.005)
+  int restarts = 0;                // cma-es, sep-cma-es: IPOP restarts (0: none)
+  double restart_growth = 0.0;     // IPOP: population factor per restart (0: 2)
   int gradient_steps = 0;          // memetic: gradient steps per measured agent (0: none)
   Memetic memetic = Memetic::Lamarckian;
   double gradient_rate = 0.0;      // memetic: the optimiser's learning rate (0: its default)
@@ -70,6 +72,13 @@ struct EvolutionSettings {
 // weight did as well as 1 and better than 0.1 or 0.3 on more); noise on all weights at once
 // must be far smaller. Reset and Zero have no step size (1 is kept as a neutral value).
 double default_sigma(Mutation m);
+
+// population when none is given: the GA's 20 (the original loop's); 4 + floor(3 ln n) for
+// n parameters under CMA-ES, sep-CMA-ES, SNES, xNES and LM-MA-ES (Hansen 2016, Table 1, as
+// the NES and LM-MA-ES papers take it); OpenAI-ES 10,000 (Salimans et al. 2017's released
+// Humanoid configuration: episodes_per_batch 10000); PGPE 200 (Toklu et al. 2020's pgpelib
+// runs).
+int default_population(StrategyKind strategy, std::size_t num_params);
 
 // All settings, in the order of EvolutionSettings.
 const std::vector<SettingSpec>& setting_specs();

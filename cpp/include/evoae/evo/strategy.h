@@ -44,6 +44,8 @@ class Strategy {
  public:
   virtual ~Strategy() = default;
 
+  // The agents of the current generation: settings.population, except that IPOP restarts
+  // (search_distribution.h) grow it at each new run.
   virtual std::size_t population() const = 0;
   virtual std::size_t num_params() const = 0;
   virtual long generation() const = 0;
