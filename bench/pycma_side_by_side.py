@@ -25,6 +25,8 @@ import numpy as np  # noqa: E402
 
 import evoae  # noqa: E402
 
+POPULATION = 20  # both sides alike (evoae's own ES default is 4 + 3 ln n = 25 on this network)
+
 
 def pycma_run(seconds: float, separable: bool, seed: int) -> dict:
     import cma
@@ -36,7 +38,7 @@ def pycma_run(seconds: float, separable: bool, seed: int) -> dict:
     net = evoae.varadi_network()
     images = evoae.data.scale(evoae.data.ten_digits())
     start = np.random.default_rng(seed).uniform(-1, 1, net.num_params)
-    options = {"seed": seed + 1, "verbose": -9, "CMA_diagonal": separable, "popsize": 20}
+    options = {"seed": seed + 1, "verbose": -9, "CMA_diagonal": separable, "popsize": POPULATION}
     es = cma.CMAEvolutionStrategy(start, 0.1, options)
     began, evaluations, best = time.perf_counter(), 0, np.inf
     while time.perf_counter() - began < seconds:
@@ -54,7 +56,7 @@ def pycma_run(seconds: float, separable: bool, seed: int) -> dict:
 def evoae_run(seconds: float, strategy: str, seed: int) -> dict:
     images = evoae.data.scale(evoae.data.ten_digits())
     evo = evoae.Evolution(evoae.varadi_network(), images, seed=seed, threads=1,
-                          strategy=strategy)
+                          strategy=strategy, population=POPULATION)
     final = evo.run(seconds=seconds)
     return {"mae": final.best_metric, "evals_per_second": final.evals_per_second,
             "generations": evo.generation}
