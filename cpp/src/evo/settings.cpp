@@ -228,13 +228,8 @@ const std::vector<Entry>& entries() {
                              "the fitness's: sae mae, mse and rmse mse, cross-entropy "
                              "softmax-ce)");
     loss.default_value = std::monostate{};
-    t.push_back({loss, {[](const S& s) -> SettingValue {
-                          if (!s.gradient_loss) return std::monostate{};
-                          return std::string(loss_name(*s.gradient_loss));
-                        },
-                        [](S& s, const SettingValue& v) {
-                          s.gradient_loss = parse_loss(std::get<std::string>(v));
-                        }}});
+    t.push_back({loss, optional_choice_access<SettingValue>(&S::gradient_loss, parse_loss,
+                                                            loss_name)});
     return t;
   }();
   return table;
@@ -295,9 +290,7 @@ EvolutionSettings settings_from(const std::map<std::string, SettingValue>& given
 }
 
 std::map<std::string, SettingValue> settings_values(const EvolutionSettings& s) {
-  std::map<std::string, SettingValue> values;
-  for (const Entry& e : entries()) values[e.spec.name] = e.access.get(s);
-  return values;
+  return setting_values_of<SettingValue>(entries(), s);
 }
 
 void check_setting_ranges(const EvolutionSettings& s) {

@@ -88,14 +88,8 @@ const std::vector<Entry>& entries() {
         "median MAE of 0.043 in 16,000 steps, mae 0.047; at 4,000 steps bce 0.054, mae "
         "0.068, mse 0.065)");
     loss.default_value = std::monostate{};
-    t.push_back({loss,
-                 {[](const S& s) -> TrainSettingValue {
-                    if (!s.loss) return std::monostate{};
-                    return std::string(loss_name(*s.loss));
-                  },
-                  [](S& s, const TrainSettingValue& v) {
-                    s.loss = loss_from_name(std::get<std::string>(v));
-                  }}});
+    t.push_back({loss, optional_choice_access<TrainSettingValue>(&S::loss, loss_from_name,
+                                                                 loss_name)});
     t.push_back({choice_setting("optimizer", "training", optimizer_names(),
                                 "adam = Adam (Kingma & Ba 2015), weight decay as an L2 term; "
                                 "adamw = Adam with decoupled weight decay (Loshchilov & Hutter "
@@ -207,9 +201,7 @@ TrainSettings train_settings_from(const std::map<std::string, TrainSettingValue>
 }
 
 std::map<std::string, TrainSettingValue> train_settings_values(const TrainSettings& s) {
-  std::map<std::string, TrainSettingValue> values;
-  for (const Entry& e : entries()) values[e.spec.name] = e.access.get(s);
-  return values;
+  return setting_values_of<TrainSettingValue>(entries(), s);
 }
 
 TrainSettings resolve_train_settings(TrainSettings s) {

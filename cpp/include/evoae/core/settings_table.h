@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -78,6 +80,25 @@ template <class V, class S, class E, class Namer>
 SettingAccess<S, V> choice_access(E S::*member, E (*parse)(const std::string&), Namer namer) {
   return {[=](const S& s) -> V { return std::string(namer(s.*member)); },
           [=](S& s, const V& v) { s.*member = parse(std::get<std::string>(v)); }};
+}
+
+// The same for a std::optional<E> member: empty reads as "not given" (resolved later).
+template <class V, class S, class E, class Namer>
+SettingAccess<S, V> optional_choice_access(std::optional<E> S::*member,
+                                           E (*parse)(const std::string&), Namer namer) {
+  return {[=](const S& s) -> V {
+            if (!(s.*member)) return std::monostate{};
+            return std::string(namer(*(s.*member)));
+          },
+          [=](S& s, const V& v) { s.*member = parse(std::get<std::string>(v)); }};
+}
+
+// Every setting's value by name, as a table's entries (each with .spec and .access) read s.
+template <class V, class Entries, class S>
+std::map<std::string, V> setting_values_of(const Entries& entries, const S& s) {
+  std::map<std::string, V> values;
+  for (const auto& e : entries) values[e.spec.name] = e.access.get(s);
+  return values;
 }
 
 }  // namespace evoae
