@@ -69,13 +69,11 @@ EvolutionSettings Evolution::check_and_resolve_settings(const Network& net,
               " exceeds " + std::to_string(kSettingCountMax) + " agents");
   const std::string agents =
       s.restarts > 0 ? std::to_string(std::llround(largest)) + " (the last restart's)" : P;
-  EvolutionSettings largest_run = s;
-  largest_run.population = static_cast<int>(std::llround(largest));
   const double genome_bytes = 3.0 * largest * G * sizeof(float);
   const double buffer_bytes =
       2.0 * threads * net.max_activation_size() * kLanes * sizeof(float);
   const double learning_bytes =
-      s.gradient_steps > 0 ? memetic_bytes(net, largest_run, threads) : 0.0;
+      s.gradient_steps > 0 ? training_bytes(net, std::llround(largest), threads) : 0.0;
   const double bytes = genome_bytes + buffer_bytes + learning_bytes;
   if (bytes > kMaxBytes)
     throw bad("population " + agents + " x " + std::to_string(G) + " parameters on " +

@@ -87,19 +87,6 @@ EvolutionSettings resolve_memetic_settings(EvolutionSettings s) {
   return s;
 }
 
-double memetic_bytes(const Network& net, const EvolutionSettings& s, int threads) {
-  // Weights, gradients and at most two moments per lane-packed parameter.
-  const double lanes = static_cast<double>(lane_groups(s.population)) * kLanes;
-  const double weights = 4.0 * lanes * net.num_params() * sizeof(float);
-  // Each thread's workspace: the tape (every layer's output, preferred_batch() images per
-  // lane) and four buffers of the largest activation (as the Trainer counts it).
-  double outputs = 0.0;
-  for (const Layer& layer : net.layers()) outputs += static_cast<double>(layer.output.size());
-  const double tape = (outputs + 4.0 * net.max_activation_size()) * net.preferred_batch() *
-                      kLanes * sizeof(float);
-  return weights + threads * tape;
-}
-
 MemeticLearner::MemeticLearner(const Network& net, const ObjectiveData& data,
                                const EvolutionSettings& s, int threads)
     : net_(net), steps_(s.gradient_steps), optimizer_(s.gradient_optimizer),

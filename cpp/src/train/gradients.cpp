@@ -77,6 +77,16 @@ vdouble lane_metrics(Metric metric, const float* y, const float* t, std::size_t 
 
 std::size_t lane_groups(std::size_t P) { return (P + kLanes - 1) / kLanes; }
 
+double training_bytes(const Network& net, std::size_t P, int threads) {
+  const double lanes = static_cast<double>(lane_groups(P)) * kLanes;
+  const double weights = 4.0 * lanes * net.num_params() * sizeof(float);
+  double outputs = 0.0;
+  for (const Layer& layer : net.layers()) outputs += static_cast<double>(layer.output.size());
+  const double tape = (outputs + 4.0 * net.max_activation_size()) * net.preferred_batch() *
+                      kLanes * sizeof(float);
+  return weights + threads * tape;
+}
+
 std::vector<float> pack_lanes(const float* genomes, std::size_t P, std::size_t G) {
   std::vector<float> packed(lane_groups(P) * G * kLanes, 0.0f);
   for (std::size_t p = 0; p < P; ++p) {

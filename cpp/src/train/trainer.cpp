@@ -70,16 +70,10 @@ void initial_genome(const Network& net, const TrainSettings& s, std::size_t n, f
 
 // Sizes in bytes of what a run allocates that grows with the settings.
 double run_bytes(const Network& net, const TrainSettings& s, std::size_t S) {
-  const double G = static_cast<double>(net.num_params());
-  const double lanes = static_cast<double>(lane_groups(s.networks)) * kLanes;
   const int threads = s.threads > 0 ? s.threads : omp_get_max_threads();
-  double tape = 0;  // a thread's workspace with its tape: every layer's output, and gradients
-  for (const Layer& l : net.layers()) tape += static_cast<double>(l.output.size());
-  tape += 4.0 * net.max_activation_size();
-  const double workspaces = threads * tape * net.preferred_batch() * kLanes * sizeof(float);
   const double labels = static_cast<double>(S) * net.output_shape().size() * sizeof(float);
-  // parameters, gradients, two moments; the partial gradients of a wave (gradients.cpp)
-  return 4.0 * lanes * G * sizeof(float) + 256.0 * (1 << 20) + workspaces + labels;
+  // and the partial gradients of a wave (gradients.cpp)
+  return training_bytes(net, s.networks, threads) + 256.0 * (1 << 20) + labels;
 }
 
 // A classifier's logits: softmax-ce; a sigmoid's outputs in (0, 1): binary cross-entropy (on

@@ -30,10 +30,6 @@ namespace evoae {
 // setting. Settings that need gradient steps are refused without them.
 EvolutionSettings resolve_memetic_settings(EvolutionSettings s);
 
-// What a learner of `settings.population` agents allocates on `threads` threads: the
-// lane-packed weights, gradients and optimiser moments, and each thread's tape.
-double memetic_bytes(const Network& net, const EvolutionSettings& settings, int threads);
-
 class MemeticLearner {
  public:
   // settings: resolved, gradient_steps >= 1. data: already checked by the objective; the

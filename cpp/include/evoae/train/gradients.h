@@ -54,6 +54,11 @@ struct ImageSet {
 std::size_t lane_groups(std::size_t P);
 std::vector<float> pack_lanes(const float* genomes, std::size_t P, std::size_t G);
 void unpack_lanes(const float* packed, std::size_t P, std::size_t G, float* genomes);
+// Bytes the training of P networks on `threads` threads allocates besides its data and the
+// partial gradients: the lane-packed weights, gradients and two optimiser moments, and each
+// thread's workspace (the tape of every layer's output, preferred_batch() images per lane,
+// and four buffers of the largest activation). For the memory checks before allocating.
+double training_bytes(const Network& net, std::size_t P, int threads);
 
 class GradientEvaluator {
  public:
