@@ -1,5 +1,6 @@
 // Backpropagation through the tape of a forward pass (Network::backward): layer by layer from
 // the last, each through its op's backward (ops.h), the gradients in ping-pong buffers.
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,7 +12,7 @@
 namespace evoae {
 
 void Network::backward(const float* genomes, const float* dy, int B, Workspace& ws,
-                       float* grads) const {
+                       float* grads, float* dinput) const {
   if (!ws.keeps_activations())
     throw std::invalid_argument(
         "backward: the workspace keeps no activations (make it with keep_activations = true)");
@@ -19,9 +20,10 @@ void Network::backward(const float* genomes, const float* dy, int B, Workspace& 
     throw std::invalid_argument("backward: " + std::to_string(B) +
                                 " images per lane, the workspace holds " +
                                 std::to_string(ws.batch));
-  // Layers up to the first with parameters need no input gradient: the walk ends there.
+  // Without dinput, layers up to the first with parameters need no input gradient: the walk
+  // ends there.
   std::size_t first = 1;
-  while (first < layers_.size() && layers_[first].num_params() == 0) ++first;
+  while (!dinput && first < layers_.size() && layers_[first].num_params() == 0) ++first;
 
   // g: the gradient of the current layer's output, (B, output size, kLanes): dy, then one of
   // the two buffers. The gradient before an activation replaces g where g is the workspace's
@@ -40,7 +42,7 @@ void Network::backward(const float* genomes, const float* dy, int B, Workspace& 
     const float* p = genomes + l.offset * kLanes;
     float* dp = grads + l.offset * kLanes;
     float* dz = g == buffers[1] ? buffers[1] : buffers[0];
-    float* dx = lowest > first ? (dz == buffers[0] ? buffers[1] : buffers[0]) : nullptr;
+    float* dx = lowest > first || dinput ? (dz == buffers[0] ? buffers[1] : buffers[0]) : nullptr;
     // g through the layer's activation, act(scale * z), into dz (its own buffer if given).
     auto through_activation = [&](Activation act, float scale = 1.0f, float* to = nullptr) {
       if (to) dz = to;
@@ -106,6 +108,8 @@ void Network::backward(const float* genomes, const float* dy, int B, Workspace& 
     if (fused) --i;  // the unpool is done
     g = dx;
   }
+  if (dinput)  // g: the input's gradient (dy itself where every layer is a reshape)
+    std::copy(g, g + static_cast<std::size_t>(B) * layers_[0].output.size() * kLanes, dinput);
 }
 
 }  // namespace evoae

@@ -97,9 +97,13 @@ class Network {
   // followed by a conv_transpose runs fused, as forward. The same bits for any batch shape
   // (B images at once, or one by one in order). dy may lie in ws.grad_a or ws.grad_b (a
   // loss's gradient written there needs no buffer of its own); it is overwritten then.
+  // dinput, when given, receives the gradient with respect to the network's input, (B, input
+  // size, kLanes): what a network feeding this one (a GAN's generator into its discriminator,
+  // an encoder into a variational layer) backpropagates from; without it the walk stops at the
+  // first layer with parameters.
   // std::invalid_argument for a workspace without activations or B outside 1..ws.batch.
-  void backward(const float* genomes, const float* dy, int B, Workspace& ws,
-                float* grads) const;
+  void backward(const float* genomes, const float* dy, int B, Workspace& ws, float* grads,
+                float* dinput = nullptr) const;
   // One genome (num_params floats) on S images (S, input size) -> out (S, output size): the
   // genome is laid into all kLanes lanes once, then kLanes * preferred_batch() images run per
   // forward_batch call, in parallel over `threads` (<= 0: OpenMP's default). Each image's

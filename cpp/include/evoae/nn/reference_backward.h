@@ -243,10 +243,11 @@ std::vector<T> network_forward(const Network& net, const T* genome, const T* ima
 }
 
 // grads (num_params) += the gradient of sum_o dy[o] * output[o] with respect to the genome:
-// the forward pass, then every layer from the last through its op's twin.
+// the forward pass, then every layer from the last through its op's twin. dinput, when given,
+// receives its gradient with respect to the image (input size).
 template <class T>
 void network_backward(const Network& net, const T* genome, const T* image, const T* dy,
-                      T* grads) {
+                      T* grads, T* dinput = nullptr) {
   const std::vector<Layer>& layers = net.layers();
   const std::vector<std::vector<T>> tape = network_tape<T>(net, genome, image);
   std::vector<T> g(dy, dy + net.output_shape().size()), dz, dx;
@@ -291,6 +292,7 @@ void network_backward(const Network& net, const T* genome, const T* image, const
     }
     g.swap(dx);
   }
+  if (dinput) std::copy(g.begin(), g.end(), dinput);
 }
 
 }  // namespace evoae::reference
