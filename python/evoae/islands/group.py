@@ -165,6 +165,7 @@ class IslandGroup:
         if not self.checkpoints:
             return
         evolution = self.islands[island]
+        Path(self.checkpoints).mkdir(parents=True, exist_ok=True)
         evolution.save(checkpoint_path(self.checkpoints, island, evolution.generation),
                        {"island": island, "migrated_at": self.migrated_at[island],
                         "took_lead": bool(self.took_lead.get(island, False))})

@@ -134,9 +134,7 @@ class Islands:
                 checkpoints = tempfile.mkdtemp(prefix="evoae-islands-")
         else:
             cores = _cores()
-        self.checkpoints = None if checkpoints is None else Path(checkpoints)
-        if self.checkpoints is not None:
-            self.checkpoints.mkdir(parents=True, exist_ok=True)
+        self.checkpoints = None if checkpoints is None else Path(checkpoints)  # made at a save
         workers = _count("workers", workers, 1) if workers is not None else None
         if threads is not None:
             threads = _count("threads", threads, 1)
@@ -321,6 +319,7 @@ class Islands:
     def _write_manifest(self) -> None:
         if self.checkpoints is None:
             return
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
         manifest = {"kind": _KIND, "version": 1, "generation": self.generation,
                     "spec": self.spec, "migrations": self.migrations}
         write_text_atomically(self.checkpoints / MANIFEST, json.dumps(manifest) + "\n")
