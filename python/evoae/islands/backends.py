@@ -75,8 +75,9 @@ class OnRay:
         remote = ray.remote(num_cpus=cpus, max_restarts=RESTARTS,
                             max_task_retries=RESTARTS)(IslandGroup)
         # The images, targets and labels: one copy in the object store for every actor.
-        data = [None if a is None else ray.put(a) for a in arguments[0][1:4]]
-        self.groups = [remote.remote(args[0], *data, *args[4:]) for args in arguments]
+        # Kept referenced here: a restarted actor reads them again.
+        self._data = [None if a is None else ray.put(a) for a in arguments[0][1:4]]
+        self.groups = [remote.remote(args[0], *self._data, *args[4:]) for args in arguments]
 
     def call(self, method: str, arguments: list) -> list:
         return self._get([getattr(g, method).remote(*args)
