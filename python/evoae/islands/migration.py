@@ -59,13 +59,22 @@ def emigrants(state: dict, count: int, island: int) -> Emigrants:
 
 def arrivals(sent: list, topology: str, island: int, count: int) -> Emigrants:
     """What island `island` takes from `sent` (every island's Emigrants, by island): the best
-    `count` of its sources' agents."""
-    offered = [sent[i] for i in sources(topology, len(sent), island)] or [
-        Emigrants(sent[island].genomes[:0], np.zeros(0), np.zeros(0), np.zeros(0, int))]
-    errors = np.concatenate([e.errors for e in offered])
+    `count` of its sources' agents. Only the chosen genomes are copied: with a full topology
+    of K islands the ranking is over (K - 1) x count numbers, not genomes."""
+    offered = sources(topology, len(sent), island)
+    if not offered:
+        nothing = sent[island]
+        return Emigrants(nothing.genomes[:0], nothing.errors[:0], nothing.sigmas[:0],
+                         nothing.origins[:0])
+    errors = np.concatenate([sent[i].errors for i in offered])
+    rows = np.concatenate([np.arange(len(sent[i].errors)) for i in offered])
+    senders = np.concatenate([np.full(len(sent[i].errors), i) for i in offered])
     best = _ranking(errors)[:count]
-    return Emigrants(*(np.concatenate([getattr(e, key) for e in offered])[best]
-                       for key in ("genomes", "errors", "sigmas", "origins")))
+    picked = [(sent[senders[b]], rows[b]) for b in best]
+    genomes = np.array([e.genomes[r] for e, r in picked], np.float32)
+    return Emigrants(genomes.reshape(len(best), sent[island].genomes.shape[1]), errors[best],
+                     np.array([e.sigmas[r] for e, r in picked], np.float64),
+                     np.array([e.origins[r] for e, r in picked], int))
 
 
 def immigrate(state: dict, arrived: Emigrants, distribution: bool) -> tuple:
