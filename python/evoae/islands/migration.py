@@ -57,24 +57,27 @@ def emigrants(state: dict, count: int, island: int) -> Emigrants:
                      np.array(state["sigmas"][best], np.float64), np.full(len(best), island))
 
 
-def arrivals(sent: list, topology: str, island: int, count: int) -> Emigrants:
-    """What island `island` takes from `sent` (every island's Emigrants, by island): the best
-    `count` of its sources' agents. Only the chosen genomes are copied: with a full topology
-    of K islands the ranking is over (K - 1) x count numbers, not genomes."""
-    offered = sources(topology, len(sent), island)
-    if not offered:
-        nothing = sent[island]
-        return Emigrants(nothing.genomes[:0], nothing.errors[:0], nothing.sigmas[:0],
-                         nothing.origins[:0])
-    errors = np.concatenate([sent[i].errors for i in offered])
-    rows = np.concatenate([np.arange(len(sent[i].errors)) for i in offered])
-    senders = np.concatenate([np.full(len(sent[i].errors), i) for i in offered])
-    best = _ranking(errors)[:count]
-    picked = [(sent[senders[b]], rows[b]) for b in best]
-    genomes = np.array([e.genomes[r] for e, r in picked], np.float32)
-    return Emigrants(genomes.reshape(len(best), sent[island].genomes.shape[1]), errors[best],
-                     np.array([e.sigmas[r] for e, r in picked], np.float64),
-                     np.array([e.origins[r] for e, r in picked], int))
+def arrivals(sent: list, topology: str, count: int) -> list:
+    """What each island takes from `sent` (every island's Emigrants, by island): the best
+    `count` of its sources' agents, as Emigrants by island. One stable ranking of everything
+    sent serves every island (a stable ranking of a part is the whole's ranking restricted
+    to it) and only the chosen genomes are copied, so a migration of K islands costs
+    O(K count log(K count)) in either topology, not K times the agents sent."""
+    keys = ("genomes", "errors", "sigmas", "origins")
+    pooled = {key: np.concatenate([getattr(e, key) for e in sent]) for key in keys}
+    senders = np.concatenate([np.full(len(e.errors), i) for i, e in enumerate(sent)])
+    starts = np.cumsum([0] + [len(e.errors) for e in sent])
+    ranking = _ranking(pooled["errors"])
+    taken = []
+    for island in range(len(sent)):
+        offered = sources(topology, len(sent), island)
+        if len(offered) == 1:  # the ring: the one source's own ranking
+            best = starts[offered[0]] + _ranking(sent[offered[0]].errors)[:count]
+        else:  # everyone else's: the first of the whole ranking not sent by this island
+            head = ranking[:count + len(sent[island].errors)]
+            best = head[senders[head] != island][:count]
+        taken.append(Emigrants(*(pooled[key][best] for key in keys)))
+    return taken
 
 
 def immigrate(state: dict, arrived: Emigrants, distribution: bool) -> tuple:

@@ -277,7 +277,7 @@ class Islands:
 
     def _migrate(self, generation: int, sent: list) -> None:
         topology, count = self.spec["topology"], self.spec["migrants"]
-        taken = {i: arrivals(sent, topology, i, count) for i in range(len(sent))}
+        taken = dict(enumerate(arrivals(sent, topology, count))) if sent else {}
         answers = self.backend.call("immigrate", [
             (generation, {i: taken.get(i) for i in range(w, self.islands, self.workers)})
             for w in range(self.workers)])
