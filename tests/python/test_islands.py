@@ -122,3 +122,20 @@ def test_ray_missing_says_how_to_install(net, images, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails
     with pytest.raises(ImportError, match=r'pip install "evoae\[ray\]"'):
         Islands(net, images, **SMALL, backend="ray")
+
+
+def test_an_island_never_runs_past_a_migration_it_missed(net, images):
+    """A restarted worker that found no checkpoint (a folder the nodes do not share) would
+    start afresh: it may catch up to the next migration, never past one."""
+    from evoae.islands.group import IslandGroup
+    from evoae.nn.network import network_spec
+
+    spec = dict(network=network_spec(net), settings=dict(population=8), seed=0,
+                distribution=False, migration_interval=10)
+    group = IslandGroup(spec, images, None, None, [0, 1], None, 1)
+    group.advance(10)  # up to the migration: allowed
+    with pytest.raises(ValueError, match="island 0 would run from generation 10 to 15 past "
+                                         "the migration at 10 it has not taken"):
+        group.advance(15)
+    group.immigrate(10, {0: None, 1: None})
+    assert [r["generation"] for r in group.advance(15)[0]] == [15, 15]

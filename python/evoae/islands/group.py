@@ -158,6 +158,14 @@ class IslandGroup:
         if evolution.generation > generation:
             raise ValueError(f"island {island} is at generation {evolution.generation}, past "
                              f"{generation}")
+        interval = self.spec["migration_interval"]
+        missed = (self.migrated_at[island] // interval + 1) * interval
+        if missed < generation:  # running on would skip it: a result no run can have
+            raise ValueError(
+                f"island {island} would run from generation {evolution.generation} to "
+                f"{generation} past the migration at {missed} it has not taken: its "
+                f"checkpoint is lost (a Ray cluster of several machines needs a checkpoint "
+                f"folder that every node shares: {self.checkpoints})")
         if evolution.generation < generation:
             evolution.advance(generation - evolution.generation, math.inf)
 
