@@ -125,6 +125,24 @@ def migration(generations: int = 10) -> dict:
             "load_after": loads()}
 
 
+def ray_call_ms(calls: int = 50) -> float:
+    """The median round trip of a call to 2 actors at once (a local Ray of 2 CPUs), ms."""
+    import ray
+
+    net, images = evoae.varadi_network(), evoae.data.scale(evoae.data.ten_digits()[:2])
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        with Islands(net, images, islands=2, population=8, backend="ray", workers=2) as run:
+            times = []
+            for _ in range(calls):
+                start = time.perf_counter()
+                run.backend.call("reports", [(), ()])
+                times.append(time.perf_counter() - start)
+    finally:
+        ray.shutdown()
+    return 1000 * statistics.median(times)
+
+
 def emigrants_bytes(sent) -> int:
     return sent.genomes.nbytes + sent.errors.nbytes + sent.sigmas.nbytes
 
@@ -181,7 +199,8 @@ def markdown(results: dict) -> str:
                          f"{r['ring_per_migration']:.4f} | {r['full_per_migration']:.4f} | "
                          f"{r['driver_ring']:.4f} | {r['driver_full']:.4f} | "
                          f"{r['bytes_each_way']:,} |")
-        lines.append("")
+        lines += ["", f"A call to 2 Ray actors at once (a local Ray of 2 CPUs) takes "
+                  f"{m['ray_call_ms']:.2f} ms (median of 50).", ""]
     return "\n".join(lines)
 
 
@@ -197,14 +216,17 @@ def main() -> None:
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip()
-    results = {"commit": commit, "machine": f"{os.cpu_count()} cores, evoae "
-               f"{evoae.__version__} ({evoae._core.build_info()['lanes']} lanes)"}
+    # Figures run before and not now are kept: each records its own load and commit.
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    results.update(commit=commit, machine=f"{os.cpu_count()} cores, evoae "
+                   f"{evoae.__version__} ({evoae._core.build_info()['lanes']} lanes)")
     if "overhead" in args.only:
         results["overhead"] = overhead(args.repeats, args.generations)
     if "digits" in args.only:
         results["digits"] = digits(args.seeds, args.seconds)
     if "migration" in args.only:
         results["migration"] = migration()
+        results["migration"]["ray_call_ms"] = ray_call_ms()
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     args.out.with_suffix(".md").write_text(markdown(results))
     print(markdown(results))

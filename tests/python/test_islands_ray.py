@@ -54,3 +54,8 @@ def test_a_killed_actor_restarts_from_its_checkpoints(net, images, local_ray, un
         assert np.array_equal(run.island_histories(), undisturbed[0])
         assert np.array_equal(run.best_genome, undisturbed[1])
         assert run.migrations == undisturbed[2]
+
+
+def test_settings_the_core_refuses_reach_the_driver_as_they_are(net, images, local_ray):
+    with pytest.raises(ValueError, match="^unknown mutation 'bogus': choose original"):
+        Islands(net, images, **RUN, backend="ray", workers=2, mutation="bogus")

@@ -65,6 +65,24 @@ class InProcess:
             self._pool.shutdown()
 
 
+class _RemoteGroup(IslandGroup):
+    """An IslandGroup as a Ray actor. An error of its set-up (settings the core refuses) is
+    kept and raised by its first call, reports(), where the driver receives it as the error
+    it is; raised by the constructor it would reach the driver only as "the actor died"."""
+
+    def __init__(self, *arguments):
+        self.setup_error = None
+        try:
+            super().__init__(*arguments)
+        except (ValueError, TypeError) as e:
+            self.setup_error = e
+
+    def reports(self) -> list:
+        if self.setup_error is not None:
+            raise self.setup_error
+        return super().reports()
+
+
 class OnRay:
     """The groups as Ray actors of `cpus` CPUs each, on the Ray this process is connected to
     (connect_ray); `started`: whether close() ends that connection."""
@@ -73,7 +91,7 @@ class OnRay:
         ray = self._ray = import_ray()
         self._started = started
         remote = ray.remote(num_cpus=cpus, max_restarts=RESTARTS,
-                            max_task_retries=RESTARTS)(IslandGroup)
+                            max_task_retries=RESTARTS)(_RemoteGroup)
         # The images, targets and labels: one copy in the object store for every actor.
         # Kept referenced here: a restarted actor reads them again.
         self._data = [None if a is None else ray.put(a) for a in arguments[0][1:4]]
@@ -88,7 +106,7 @@ class OnRay:
         try:
             return ray.get(futures)
         except ray.exceptions.RayTaskError as e:  # the group's own error, as raised there
-            raise e.as_instanceof_cause() from None
+            raise (e.cause if isinstance(e.cause, Exception) else e) from None
 
     def call_one(self, group: int, method: str, *arguments):
         return self._get([getattr(self.groups[group], method).remote(*arguments)])[0]

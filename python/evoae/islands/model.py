@@ -155,12 +155,15 @@ class Islands:
             self.backend = OnRay(arguments, threads, started)
         else:
             self.backend = InProcess(arguments)
-        self._set_reports(sum(self.backend.call("reports", [()] * workers), []))
-        population = min(r["population"] for r in self.reports)
-        if spec["migrants"] >= population:
+        try:  # the first call: the islands' set-up errors show here
+            self._set_reports(sum(self.backend.call("reports", [()] * workers), []))
+            population = min(r["population"] for r in self.reports)
+            if spec["migrants"] >= population:
+                raise ValueError(f"migrants must be < the population ({population}), got "
+                                 f"{spec['migrants']}")
+        except BaseException:
             self.close()
-            raise ValueError(f"migrants must be < the population ({population}), got "
-                             f"{spec['migrants']}")
+            raise
         self._best_ever, self._improved_at = math.inf, self.generation
         self._note_best()
 
