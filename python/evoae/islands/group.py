@@ -23,7 +23,7 @@ from .. import _core
 from ..evo.evolution import Evolution
 from ..io.checkpoint import read_checkpoint
 from ..nn.network import network_from_spec
-from .migration import Emigrants, emigrants, immigrate
+from .migration import emigrants, immigrate
 
 __all__ = ["IslandGroup", "checkpoint_path", "saved_generations", "KEEP"]
 

@@ -18,6 +18,7 @@ import json
 import math
 import numbers
 import os
+import shutil
 import tempfile
 import time
 import warnings
@@ -122,41 +123,28 @@ class Islands:
                address, checkpoints, threads, generation, migrations: list) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: choose {', '.join(BACKENDS)}")
-        count = spec["islands"]
         self.network, self.images, self.targets, self.labels = network, images, targets, labels
         self.spec, self.backend_name = spec, backend
         self.migrations = migrations  # the log: one entry per migration
         self.stop_reason: Optional[str] = None
+        self._temporary = None  # a checkpoint folder made here, removed by close()
         if backend == "ray":
             started = connect_ray(address)
             cores = int(import_ray().cluster_resources().get("CPU", 1))
             if checkpoints is None:  # a restarted actor needs its islands' checkpoints
-                checkpoints = tempfile.mkdtemp(prefix="evoae-islands-")
+                checkpoints = self._temporary = tempfile.mkdtemp(prefix="evoae-islands-")
         else:
             cores = _cores()
         self.checkpoints = None if checkpoints is None else Path(checkpoints)  # made at a save
-        workers = _count("workers", workers, 1) if workers is not None else None
-        if threads is not None:
-            threads = _count("threads", threads, 1)
-        if workers is None:
-            workers = min(count, max(1, cores // (threads or 1)))
-        self.workers = workers = min(workers, count)
-        if threads is None:
-            threads = 1 if backend == "ray" else max(1, cores // workers)
-        self.threads = threads
-        arguments = [(spec, images, targets, labels, list(range(w, count, workers)),
-                      None if self.checkpoints is None else str(self.checkpoints), threads,
-                      generation) for w in range(workers)]
-        if backend == "ray":
-            if workers * threads > cores:
-                warnings.warn(f"{workers} workers x {threads} threads is more than the {cores} "
-                              f"CPUs of the Ray cluster: actors wait for CPUs", UserWarning,
-                              stacklevel=3)
-            self.backend = OnRay(arguments, threads, started)
-        else:
-            self.backend = InProcess(arguments)
+        self.workers, self.threads = _workers_and_threads(workers, threads, spec["islands"],
+                                                          cores, backend == "ray")
+        arguments = [(spec, images, targets, labels, list(range(w, spec["islands"], self.workers)),
+                      None if self.checkpoints is None else str(self.checkpoints), self.threads,
+                      generation) for w in range(self.workers)]
+        self.backend = (OnRay(arguments, self.threads, started) if backend == "ray"
+                        else InProcess(arguments))
         try:  # the first call: the islands' set-up errors show here
-            self._set_reports(sum(self.backend.call("reports", [()] * workers), []))
+            self._set_reports(sum(self.backend.call("reports", [()] * self.workers), []))
             population = min(r["population"] for r in self.reports)
             if spec["migrants"] >= population:
                 raise ValueError(f"migrants must be < the population ({population}), got "
@@ -328,14 +316,33 @@ class Islands:
         write_text_atomically(self.checkpoints / MANIFEST, json.dumps(manifest) + "\n")
 
     def close(self) -> None:
-        """Stops the workers (and a Ray this run started)."""
+        """Stops the workers (and a Ray this run started); removes a temporary checkpoint
+        folder."""
         self.backend.close()
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
 
     def __enter__(self) -> "Islands":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _workers_and_threads(workers, threads, islands: int, cores: int, ray: bool) -> tuple:
+    """The workers (default: as many as the cores allow, at most one per island) and each
+    island's threads (default: on Ray 1, in-process the cores shared among the workers)."""
+    workers = None if workers is None else _count("workers", workers, 1)
+    threads = None if threads is None else _count("threads", threads, 1)
+    if workers is None:
+        workers = max(1, cores // (threads or 1))
+    workers = min(workers, islands)
+    if threads is None:
+        threads = 1 if ray else max(1, cores // workers)
+    if ray and workers * threads > cores:
+        warnings.warn(f"{workers} workers x {threads} threads is more than the {cores} CPUs of "
+                      f"the Ray cluster: actors wait for CPUs", UserWarning, stacklevel=4)
+    return workers, threads
 
 
 def read_manifest(folder: Path) -> dict:
