@@ -48,13 +48,14 @@ def saved_generations(folder, island: int) -> list:
 class IslandGroup:
     """Islands `indices` of a run. `spec`: network (network_spec), settings (the given
     evolution settings but seed and threads), seed (the run's), distribution (an evolution
-    strategy, not the GA). Each island starts from its checkpoint in `checkpoints` when there
-    is one (at `generation`, or else the newest), and afresh with island_seed(seed, i)
-    otherwise. `threads`: each island's evaluation threads."""
+    strategy, not the GA). Each island starts from its newest checkpoint in `checkpoints` when
+    there is one (a restarted actor, a resumed run: Islands.resume removes those past where
+    it resumes), and afresh with island_seed(seed, i) otherwise. `threads`: each island's
+    evaluation threads."""
 
     def __init__(self, spec: dict, images: np.ndarray, targets: Optional[np.ndarray],
                  labels: Optional[np.ndarray], indices: list, checkpoints: Optional[str],
-                 threads: Optional[int], generation: Optional[int] = None):
+                 threads: Optional[int]):
         self.network = network_from_spec(spec["network"])
         self.spec, self.images, self.targets, self.labels = spec, images, targets, labels
         self.checkpoints, self.threads = checkpoints, threads
@@ -64,8 +65,6 @@ class IslandGroup:
         self.restored_from: dict = {}  # island -> the generation of the checkpoint it began at
         for i in indices:
             saved = saved_generations(checkpoints, i) if checkpoints else []
-            if generation is not None:
-                saved = [g for g in saved if g == generation]
             if saved:
                 self._restore(i, saved[-1])
             else:

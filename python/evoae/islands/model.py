@@ -95,7 +95,7 @@ class Islands:
         targets = None if targets is None else check_targets(targets)
         labels = None if labels is None else check_labels(labels)
         self._start(network, images, targets, labels, spec, backend, workers, address,
-                    checkpoints, threads, generation=None, migrations=[])
+                    checkpoints, threads, migrations=[])
 
     @classmethod
     def resume(cls, checkpoints: str | os.PathLike, backend: str = "in-process",
@@ -116,11 +116,11 @@ class Islands:
                                 network=network, system="evolution")
         self = cls.__new__(cls)
         self._start(network, saved.images, saved.targets, saved.labels, spec, backend,
-                    workers, address, folder, threads, generation, manifest["migrations"])
+                    workers, address, folder, threads, manifest["migrations"])
         return self
 
     def _start(self, network, images, targets, labels, spec: dict, backend: str, workers,
-               address, checkpoints, threads, generation, migrations: list) -> None:
+               address, checkpoints, threads, migrations: list) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: choose {', '.join(BACKENDS)}")
         self.network, self.images, self.targets, self.labels = network, images, targets, labels
@@ -139,8 +139,8 @@ class Islands:
         self.workers, self.threads = _workers_and_threads(workers, threads, spec["islands"],
                                                           cores, backend == "ray")
         arguments = [(spec, images, targets, labels, list(range(w, spec["islands"], self.workers)),
-                      None if self.checkpoints is None else str(self.checkpoints), self.threads,
-                      generation) for w in range(self.workers)]
+                      None if self.checkpoints is None else str(self.checkpoints), self.threads)
+                     for w in range(self.workers)]
         self.backend = (OnRay(arguments, self.threads, started) if backend == "ray"
                         else InProcess(arguments))
         try:  # the first call: the islands' set-up errors show here
