@@ -59,3 +59,17 @@ def test_a_killed_actor_restarts_from_its_checkpoints(net, images, local_ray, un
 def test_settings_the_core_refuses_reach_the_driver_as_they_are(net, images, local_ray):
     with pytest.raises(ValueError, match="^unknown mutation 'bogus': choose original"):
         Islands(net, images, **RUN, backend="ray", workers=2, mutation="bogus")
+
+
+def test_a_lost_driver_resumed_on_ray_survives_a_killed_actor(net, images, local_ray,
+                                                              undisturbed, tmp_path):
+    with Islands(net, images, **RUN, workers=1, checkpoints=tmp_path) as run:
+        run.run(generations=50)  # the driver is lost at 50: every island saved at 40
+    with Islands.resume(tmp_path, backend="ray", workers=2) as run:
+        assert run.generation == 40
+        run.run(generations=30)  # saved at 60
+        os.kill(run.backend.pids()[0], signal.SIGKILL)
+        run.run(generations=30)
+        assert run.backend.call("restored", [(), ()])[0] == {0: 60, 2: 60}
+        assert np.array_equal(run.island_histories(), undisturbed[0])
+        assert run.migrations == undisturbed[2]
