@@ -52,6 +52,7 @@ def overhead(repeats: int, generations: int) -> dict:
     import ray
 
     before = loads()
+    os.environ.setdefault("RAY_worker_niceness", "0")  # as evoae's own local Ray (backends.py)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     runs = {"in-process": [], "in-process + checkpoints": [], "ray": []}
     try:
@@ -66,6 +67,7 @@ def overhead(repeats: int, generations: int) -> dict:
     same = len({r["best_error"] for rs in runs.values() for r in rs}) == 1
     medians = {k: statistics.median(r["evals_per_second"] for r in rs) for k, rs in runs.items()}
     return {"generations": generations, "repeats": repeats, "runs": runs, "medians": medians,
+            "ray_worker_niceness": os.environ["RAY_worker_niceness"],
             "ray_overhead": 1 - medians["ray"] / medians["in-process"],
             "same_result": same, "load_before": before, "load_after": loads()}
 

@@ -18,7 +18,10 @@ RUN = dict(islands=4, migration_interval=20, population=8, mutations=20, threads
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # The actors at the test's priority, as evoae's own local Ray runs them (backends.py).
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RAY_worker_niceness", "0")
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
