@@ -56,3 +56,26 @@ def test_ray_backend_without_ray(tmp_path, capsys, monkeypatch):
     assert main(["islands", *SMALL, "--backend", "ray", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == ('evoae: error: the ray backend needs Ray: '
                                        'pip install "evoae[ray]"\n')
+
+
+def test_sigterm_stops_evoae_islands_with_everything_written(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "evoae.cli", "islands", *SMALL[:-1], "--seconds", "120",
+         "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    for line in process.stderr:  # the first progress line: the islands are running
+        if line.startswith("generation"):
+            break
+    process.send_signal(signal.SIGTERM)
+    stdout, rest = process.communicate(timeout=60)
+    assert process.returncode == 143, rest
+    assert stdout.startswith("interrupted (interrupted): generation ")
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["interrupted"] and settings["generations_done"] > 0
+    manifest = json.loads((out / "islands" / "islands.json").read_text())
+    assert manifest["generation"] == settings["generations_done"]  # resumable from there

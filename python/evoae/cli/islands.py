@@ -45,17 +45,18 @@ def add_islands_command(commands) -> None:
         help="evolve the paper's network as islands that exchange their best (in-process or "
              "on Ray)",
         description=(
-            "Evolve the paper's autoencoder on the ten digits as ISLANDS populations, each "
-            "with the evolution settings below and its own seed (from --seed), that exchange "
-            "their best MIGRANTS genomes every MIGRATION_INTERVAL generations along the "
-            "--topology, replacing their worst; the result is the same for any --backend, "
-            "--workers and --threads. Stops at the first of --generations (per island), "
-            "--seconds, --target, --patience (default: "
+            "Evolve the paper's autoencoder on the ten digits as K (--islands) populations, "
+            "each with the evolution settings below and its own seed (from --seed), that "
+            "exchange their best E (--migrants) genomes every M (--migration-interval) "
+            "generations along the --topology, replacing their worst; the result is the same "
+            "for any --backend, --workers and --threads. Stops at the first of --generations "
+            "(per island), --seconds, --target, --patience (default: "
             f"{DEFAULT_GENERATIONS} generations), looked at after each round of generations "
             "up to the next migration. Writes result.npz, reconstructions.png and "
             "error_curve.png of the best island, settings.json, islands.json and islands.png "
             f"(every island's curve and the migration log) and {CHECKPOINTS}/ (the islands' "
-            "checkpoints, saved at each migration, to --resume from) to --out, also on Ctrl-C "
+            "checkpoints, saved at each migration; --resume OUT/islands continues the run) "
+            "to --out, also on Ctrl-C "
             "or SIGTERM."),
         epilog=EXIT_STATUS,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
