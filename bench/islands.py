@@ -163,7 +163,9 @@ def markdown(results: dict) -> str:
                   f"{o['generations']} generations per run; evaluations per second of the run "
                   f"loop (actors' start-up not counted), median of {o['repeats']} runs, the "
                   f"backends interleaved. Load average before {o['load_before']}, after "
-                  f"{o['load_after']}. Every run gave the same best: {o['same_result']}.", "",
+                  f"{o['load_after']}; Ray's workers at niceness "
+                  f"{o.get('ray_worker_niceness', 15)}. Every run gave the same best: "
+                  f"{o['same_result']}.", "",
                   "| backend | evals/s (median) | runs | start-up s (median) |",
                   "|---|---:|---|---:|"]
         for name, runs in o["runs"].items():
@@ -176,6 +178,17 @@ def markdown(results: dict) -> str:
                   "actor is a process of its own, while the in-process workers are two "
                   "threads of one process; on a machine this loaded the spread of the runs is "
                   "larger than the difference.", ""]
+        earlier = results.get("overhead_niceness_15")
+        if earlier:  # the same figure before evoae's local Ray ran its workers at niceness 0
+            lines += [f"The same figure at commit {earlier['commit']} with Ray's default "
+                      f"worker niceness 15 (load average {earlier['load_before']} before, "
+                      f"{earlier['load_after']} after): in-process "
+                      f"{earlier['medians']['in-process']:,.0f}, Ray "
+                      f"{earlier['medians']['ray']:,.0f} evals/s, overhead "
+                      f"{100 * earlier['ray_overhead']:.1f}%. At niceness 15 the actors yield "
+                      "to every other process: at load average 12 (a build of the C++ tests "
+                      "beside them) an island ran 10 times slower in an actor than in the "
+                      "driver, which is why evoae's own local Ray now runs them at 0.", ""]
     if "digits" in results:
         d = results["digits"]
         lines += ["## Islands against one population on the ten digits", "",
