@@ -19,6 +19,7 @@ enum class RngPurpose : std::uint64_t {
   Batch = 7,            // per generation: the images of a mini-batch
   Sample = 8,           // per agent: its draw from an evolution strategy's distribution
   Holdout = 9,          // once per run: the samples training holds out (train/trainer.h)
+  Island = 10,          // per island: its seed in an island run (evo/islands.h)
 };
 
 class Rng {
