@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from .. import __version__
+from .coevolve import add_coevolve_command
 from .compare import add_compare_command
 from .run import add_run_command
 from .tied import add_tied_command
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_view_commands(commands)
     add_compare_command(commands)
     add_tied_command(commands)
+    add_coevolve_command(commands)
     return parser
 
 
