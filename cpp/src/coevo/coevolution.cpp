@@ -214,13 +214,18 @@ std::uint64_t Coevolution::train_pass(std::size_t c, GradientEvaluator& evaluato
   Optimizer adam(OptimizerKind::Adam, padded_ / kLanes, lanes);
   const bool persistent = settings_.adam == AdamReset::Persistent;
   if (persistent && adam_[c].steps > 0) adam.restore(std::move(adam_[c]));
+  const std::size_t G = net_.num_params(), B = settings_.batch;
   s.grad.assign(padded_, 0.0f);
-  const std::size_t B = settings_.batch;
+  s.packed.assign(G * kLanes, 0.0f);
+  s.packed_grad.resize(G * kLanes);
   for (std::size_t first = 0; first < samples_; first += B) {
+    for (std::size_t i = 0; i < G; ++i) s.packed[i * kLanes] = s.pair[i];
     const ImageSet batch{inputs_.data(), inputs_.data(), s.order.data() + first,
-                         std::min(B, samples_ - first)};
+                        std::min(B, samples_ - first)};
     double loss = 0.0, metric = 0.0;
-    evaluator.one_network(s.pair.data(), batch, &loss, &metric, s.grad.data());
+    evaluator.population_in_lanes(s.packed.data(), 1, batch, &loss, &metric,
+                                  s.packed_grad.data());
+    for (std::size_t i = 0; i < G; ++i) s.grad[i] = s.packed_grad[i * kLanes];
     if (!persistent) adam = Optimizer(OptimizerKind::Adam, padded_ / kLanes, lanes);
     adam.step(s.pair.data(), s.grad.data());
   }

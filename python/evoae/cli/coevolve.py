@@ -151,10 +151,10 @@ def command_coevolve(args: argparse.Namespace) -> int:
     with writable_folder(args.out):
         train, test, shape, what = _load(args)
         net, encoder_layers = autoencoder_network(shape, sizes)
-        # Every setting checked by the core before hours of work: one small system per variant.
+        # Every setting checked by the core before hours of work: each variant's system made
+        # on one sample (its cells' start only).
         for method, pruning, schedule in variants:
-            _make(net, train[:1], encoder_layers, shared, method, pruning, schedule, 0,
-                  check_only=True)
+            _make(net, train[:1], encoder_layers, shared, method, pruning, schedule, 0)
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     total = len(variants) * len(seeds)
     log(f"evoae {__version__} coevolve: {what}; network {'-'.join(map(str, sizes))} + mirror "
@@ -178,13 +178,10 @@ def command_coevolve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _make(net, samples, encoder_layers, shared, method, pruning, schedule, seed,
-          check_only=False):
+def _make(net, samples, encoder_layers, shared, method, pruning, schedule, seed):
     settings = dict(shared, pruning=pruning, seed=seed)
     if pruning != "none":
         settings["schedule"] = schedule
-    if check_only:  # one epoch's setup on one sample: the core checks every value
-        settings["cells"] = min(settings.get("cells", 1), 4)
     system = Canonical if method == "canonical" else Coevolution
     return system(net, samples, encoder_layers=encoder_layers, **settings)
 

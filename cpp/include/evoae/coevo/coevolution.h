@@ -88,6 +88,10 @@ class Coevolution {
   struct VisitScratch {  // a thread's
     std::vector<std::size_t> order;
     std::vector<float> pairs, pair, grad;  // pair and grad padded to whole lanes
+    // The training pair in lane 0 of a lane group (G, kLanes), the other lanes 0, and its
+    // gradient likewise: kept from step to step, so that no step allocates (4 MB each on the
+    // papers' network, fresh pages every step otherwise).
+    std::vector<float> packed, packed_grad;
   };
   struct Visited {
     bool pruned = false;
