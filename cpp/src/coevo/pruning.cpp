@@ -21,10 +21,22 @@ void zero_random_entries(float* data, std::size_t n, std::size_t count, Rng& rng
   }
 }
 
-const Layer& dense_layer(const Network& net, std::size_t layer) {
+// A dense layer's weights (units, inputs) in the genome, after checking that `layer` is one
+// and that `given` values (one per neuron) fit it; `what` names the caller.
+struct Rows {
+  float* weights;
+  std::size_t units, inputs;
+};
+Rows neuron_rows(const Network& net, float* genome, std::size_t layer, std::size_t given,
+                 const char* what) {
   if (layer >= net.layers().size() || !net.layers()[layer].is<Dense>())
-    throw std::invalid_argument("layer " + std::to_string(layer) + " is not a dense layer");
-  return net.layers()[layer];
+    throw std::invalid_argument(std::string(what) + ": layer " + std::to_string(layer) +
+                                " is not a dense layer");
+  const Layer& l = net.layers()[layer];
+  if (given != l.num_biases)
+    throw std::invalid_argument(std::string(what) + ": " + std::to_string(given) +
+                                " values for " + std::to_string(l.num_biases) + " neurons");
+  return {genome + l.offset, l.num_biases, l.num_weights / l.num_biases};
 }
 
 }  // namespace
@@ -108,12 +120,10 @@ void prune_random(const Network& net, float* genome, double amount, Rng& rng) {
 
 void prune_with_probabilities(const Network& net, float* genome, std::size_t layer,
                               const std::vector<double>& q, Rng& rng) {
-  const Layer& l = dense_layer(net, layer);
-  const std::size_t units = l.num_biases, inputs = l.num_weights / units;
-  if (q.size() != units)
-    throw std::invalid_argument("prune_with_probabilities: " + std::to_string(q.size()) +
-                                " probabilities for " + std::to_string(units) + " neurons");
-  float* weights = genome + l.offset;
+  const Rows r = neuron_rows(net, genome, layer, q.size(), "prune_with_probabilities");
+  const std::size_t units = r.units, inputs = r.inputs;
+  float* weights = r.weights;
+  const Layer& l = net.layers()[layer];
   for (std::size_t u = 0; u < units; ++u)
     for (std::size_t i = 0; i < inputs; ++i)
       if (rng.uniform01() < q[u]) weights[u * inputs + i] = 0.0f;
@@ -123,12 +133,10 @@ void prune_with_probabilities(const Network& net, float* genome, std::size_t lay
 
 void prune_neurons(const Network& net, float* genome, std::size_t layer,
                    const std::vector<bool>& neurons) {
-  const Layer& l = dense_layer(net, layer);
-  const std::size_t units = l.num_biases, inputs = l.num_weights / units;
-  if (neurons.size() != units)
-    throw std::invalid_argument("prune_neurons: a mask of " + std::to_string(neurons.size()) +
-                                " for " + std::to_string(units) + " neurons");
-  float* weights = genome + l.offset;
+  const Rows r = neuron_rows(net, genome, layer, neurons.size(), "prune_neurons");
+  const std::size_t units = r.units, inputs = r.inputs;
+  float* weights = r.weights;
+  const Layer& l = net.layers()[layer];
   for (std::size_t u = 0; u < units; ++u)
     if (neurons[u]) {
       std::fill(weights + u * inputs, weights + (u + 1) * inputs, 0.0f);
