@@ -59,7 +59,7 @@ def add_coevolve_command(commands) -> argparse.ArgumentParser:
             "combination of --methods, --pruning, --schedules and --seeds (pruning none once, "
             "whatever the schedules) and writes table.md, report.json, runs.json and "
             "curves.png to --out. Data: the seeded binary-clustering problem (10 centroids of "
-            "1,000 bits, 5%% noise; 1,000 training and 1,000 test samples) or, with --data "
+            "1,000 bits, 5% noise; 1,000 training and 1,000 test samples) or, with --data "
             "mnist, --train and --test images of an IDX file. The defaults are the papers' "
             "(400 epochs, 10 cells, radius 1, batch 5, learning rate 1e-5)."),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
