@@ -7,6 +7,7 @@ void bind_network(py::module_& m);
 void bind_evolution(py::module_& m);
 void bind_train(py::module_& m);
 void bind_islands(py::module_& m);
+void bind_coevo(py::module_& m);
 
 std::string shape_text(const std::vector<py::ssize_t>& shape) {
   std::string s = "(";
@@ -86,4 +87,5 @@ PYBIND11_MODULE(_core, m) {
   evoae::bindings::bind_evolution(m);
   evoae::bindings::bind_train(m);
   evoae::bindings::bind_islands(m);
+  evoae::bindings::bind_coevo(m);
 }

@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from .. import __version__
+from .coevolve import add_coevolve_command
 from .compare import add_compare_command
 from .islands import add_islands_command
 from .run import add_run_command
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_command(commands)
     add_tied_command(commands)
     add_islands_command(commands)
+    add_coevolve_command(commands)
     return parser
 
 
