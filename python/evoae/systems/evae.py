@@ -184,13 +184,15 @@ def glorot_genome(networks, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, 1])  # 1: core/rng.h's Init purpose
     parts = []
     for net in networks:
+        genome = np.zeros(net.num_params, dtype=np.float32)
         for layer in net.layers:
-            if layer["kind"] != "dense":
-                continue
-            fan_in, units = int(np.prod(layer["input"])), int(np.prod(layer["output"]))
-            limit = math.sqrt(6.0 / (fan_in + units))
-            parts += [rng.uniform(-limit, limit, fan_in * units), np.zeros(units)]
-    return np.concatenate(parts).astype(np.float32)
+            if layer["kind"] == "dense":  # weights, then the biases (left at 0)
+                weights, units = layer["num_weights"], layer["num_biases"]
+                limit = math.sqrt(6.0 / (weights // units + units))
+                start = layer["offset"]
+                genome[start:start + weights] = rng.uniform(-limit, limit, weights)
+        parts.append(genome)
+    return np.concatenate(parts)
 
 
 def active_units(means: np.ndarray) -> int:

@@ -10,10 +10,10 @@ Each method as its paper gives it, and each choice made where it does not:
   linearly from 0 to 1 over the first `cycle_ratio` of the cycle, then stays at 1 (their
   M = 4, R = 0.5 are the defaults).
 - the PI controller (Shao et al. 2020, ControlVAE): error e = C - KL (the step's batch KL,
-  unfiltered); P = Kp / (1 + e^e); I -= Ki e, the integration skipped while beta is clamped
-  unless it moves beta back inside (their anti-windup, made conditional so that a clamp is
-  never left stuck); beta = clamp(P + I + beta_min, beta_min, beta_max), starting at
-  beta_min.
+  unfiltered); P = Kp / (1 + e^e); I -= Ki e; beta = clamp(P + I + beta_min, beta_min,
+  beta_max), starting at beta_min. Their anti-windup skips the integration while beta is
+  clamped; here the integral itself is clamped to what the output's range can show
+  ([-P, beta_max - beta_min - P]), so that it never winds past a clamp and leaves it at once.
 - eVAE's variational genetic algorithm (Wu, Cao & Qi 2025; their details are not public here):
   the chromosome is log10 beta (beta > 0, its scale multiplicative); fitness = the relative
   improvement of the beta = 1 negative ELBO over the last window of E steps minus
@@ -70,18 +70,17 @@ class PiController:
     beta_min: float
     beta_max: float
     integral: float = 0.0
-    beta: float = 0.0  # the last output; starts at beta_min (set by evae.py)
+    beta: float = 0.0  # the last output; evae.py starts it at beta_min
 
     def update(self, kl: float) -> float:
         error = self.target - kl
         # exp of a large positive error underflows the P term to 0, never overflows.
         proportional = self.kp / (1.0 + math.exp(min(error, 700.0)))
-        clamped = self.beta <= self.beta_min or self.beta >= self.beta_max
-        integral = self.integral - self.ki * error
-        if not clamped or (self.beta <= self.beta_min) == (integral > self.integral):
-            self.integral = integral  # anti-windup: no further into the clamp
-        raw = proportional + self.integral + self.beta_min
-        self.beta = min(max(raw, self.beta_min), self.beta_max)
+        # anti-windup: the integral no further than the output's range can show
+        low, high = -proportional, self.beta_max - self.beta_min - proportional
+        self.integral = min(max(self.integral - self.ki * error, low), high)
+        self.beta = min(max(proportional + self.integral + self.beta_min, self.beta_min),
+                        self.beta_max)
         return self.beta
 
 
