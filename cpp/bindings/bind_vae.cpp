@@ -66,7 +66,12 @@ void bind_vae(py::module_& m) {
       .def("evaluate",
            [](const VaePopulation& p, const FloatArray& images, std::uint64_t noise_key) {
              const auto n = static_cast<py::ssize_t>(p.members());
-             if (images.ndim() != 3) throw py::value_error("images must be (S, H, W)");
+             if (images.ndim() != 3 ||
+                 static_cast<std::size_t>(images.shape(1) * images.shape(2)) != p.pixels())
+               throw py::value_error("images must be (S, H, W) of " +
+                                     std::to_string(p.pixels()) + " pixels each, got " +
+                                     shape_text({images.shape(), images.shape() +
+                                                                     images.ndim()}));
              const auto S = images.shape(0);
              py::array_t<double> recon({n, S}), kl({n, S});
              {

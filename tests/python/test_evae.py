@@ -179,3 +179,8 @@ def test_bad_settings_and_images(digits):
         EvaeRun(digits * 255, **TINY)
     with pytest.raises(ValueError, match="float intensities"):
         EvaeRun(data.ten_digits(), **TINY)
+    run = EvaeRun(digits, **TINY)
+    with pytest.raises(ValueError, match="784 pixels"):
+        run._pop.evaluate(np.zeros((2, 5, 5), np.float32), 0)
+    with pytest.raises(ValueError, match="betas must have shape"):
+        run._pop.step(np.ones(3))

@@ -231,7 +231,6 @@ class EvaeRun(System):
         self.images = np.ascontiguousarray(images, dtype=np.float32)
         self.holdout_images = self.images[self.num_train:]
         self.encoder, self.decoder = vae_networks(s["latent"], s["hidden"], *images.shape[1:])
-        self.network = self.encoder
         self.stop_reason = None
         self.offset = len(BASELINES)  # eVAE's members follow the baselines' lanes
         members = self.offset + s["population"]

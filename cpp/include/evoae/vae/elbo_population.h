@@ -68,6 +68,7 @@ class VaePopulation {
   std::size_t members() const { return settings_.members; }
   std::size_t num_params() const { return ge_ + gd_; }
   int latent() const { return k_; }
+  std::size_t pixels() const { return pixels_; }  // of an image: the encoder's input size
   long steps() const { return step_; }
   std::uint64_t evaluations() const { return evaluations_; }  // (member, image) passes
   const VaeSettings& settings() const { return settings_; }
