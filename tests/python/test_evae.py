@@ -114,7 +114,7 @@ def test_same_seed_same_run_at_one_and_two_threads(digits):
 
 def test_results_and_methods(digits):
     run = EvaeRun(digits, seed=1, **TINY)
-    run.run(generations=TINY["steps"])
+    run.run()
     run.finish()
     table = run.results()
     assert list(table) == list(METHODS)
@@ -127,6 +127,8 @@ def test_results_and_methods(digits):
     assert np.all(betas[:, BASELINES.index("beta-vae")] == 4.0)
     assert betas[0, BASELINES.index("annealing")] == 0.0
     assert len(run.leader_history) == TINY["steps"] == run.generation
+    run.run(generations=5)  # past the setting `steps`: nothing more to do
+    assert run.generation == TINY["steps"] and run.stop_reason == "generations"
 
 
 def test_cli_writes_its_files(tmp_path, capsys):

@@ -311,6 +311,13 @@ class EvaeRun(System):
         self._window[:] = 0.0
         self.rounds += 1
 
+    def run(self, generations: Optional[int] = None, *args, **kwargs):
+        """System.run for at most the steps left of the setting `steps` (all of them by
+        default): the schedules end there."""
+        left = self._settings["steps"] - self.generation
+        return super().run(left if generations is None else min(generations, left), *args,
+                           **kwargs)
+
     def advance(self, max_generations: int, max_seconds: float, target_metric: float = -1.0,
                 patience: int = 0) -> tuple:
         """Steps until `max_generations`, `max_seconds` or the setting `steps` (the run
