@@ -10,6 +10,7 @@ import sys
 from .. import __version__
 from .coevolve import add_coevolve_command
 from .compare import add_compare_command
+from .evae import add_evae_command
 from .islands import add_islands_command
 from .run import add_run_command
 from .tied import add_tied_command
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tied_command(commands)
     add_islands_command(commands)
     add_coevolve_command(commands)
+    add_evae_command(commands)
     return parser
 
 
