@@ -6,6 +6,7 @@ namespace evoae::bindings {
 void bind_network(py::module_& m);
 void bind_evolution(py::module_& m);
 void bind_train(py::module_& m);
+void bind_gan(py::module_& m);
 
 std::string shape_text(const std::vector<py::ssize_t>& shape) {
   std::string s = "(";
@@ -84,4 +85,5 @@ PYBIND11_MODULE(_core, m) {
   evoae::bindings::bind_network(m);
   evoae::bindings::bind_evolution(m);
   evoae::bindings::bind_train(m);
+  evoae::bindings::bind_gan(m);
 }

@@ -9,6 +9,7 @@ import sys
 
 from .. import __version__
 from .compare import add_compare_command
+from .gan import add_gan_command
 from .run import add_run_command
 from .tied import add_tied_command
 from .train import add_train_command
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_view_commands(commands)
     add_compare_command(commands)
     add_tied_command(commands)
+    add_gan_command(commands)
     return parser
 
 
