@@ -16,11 +16,17 @@ namespace evoae {
 namespace {
 
 constexpr int L = kLanes;
+// Items of a chain per pass: each weight, once loaded, serves this many.
+constexpr int kBatch = 8;
 
-// Blocks per network: enough chains for kMinUnits units, at most one item per chain.
+// Blocks per network: enough chains for kMinUnits units, but chains of at least kMinChain
+// items where n allows: a pass reads every weight of kLanes networks (a single network's
+// copied into every lane: kLanes times its size) however few items it runs, so short chains
+// pay that sweep for little work.
+constexpr std::size_t kMinChain = 4;
 std::size_t blocks_for(std::size_t P, std::size_t n) {
   const std::size_t wanted = Adversarial::kMinUnits * L / P;
-  return std::max<std::size_t>(1, std::min(n, wanted));
+  return std::max<std::size_t>(1, std::min({n / kMinChain, wanted}));
 }
 
 }  // namespace
@@ -28,7 +34,7 @@ std::size_t blocks_for(std::size_t P, std::size_t n) {
 Adversarial::Adversarial(const Network& generator, const Network& discriminator, int threads)
     : g_(generator), d_(discriminator),
       threads_(threads > 0 ? threads : omp_get_max_threads()),
-      batch_(std::max(generator.preferred_batch(), discriminator.preferred_batch())),
+      batch_(kBatch),
       d_lanes_(discriminator.num_params() * L, 0.0f) {
   if (d_.output_shape().size() != 1)
     throw std::invalid_argument("the discriminator must end with one output (a logit), not " +
@@ -102,6 +108,14 @@ void Adversarial::run_chains(std::size_t P, std::size_t n, const std::vector<con
   }
 }
 
+void Adversarial::item_means(std::size_t P, std::size_t n, double* means) const {
+  for (std::size_t p = 0; p < P; ++p) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sum += item_values_[p * n + i];
+    means[p] = sum / static_cast<double>(n);
+  }
+}
+
 const float* Adversarial::generate_and_judge(const Pass& pass, const float* noise,
                                              Scratch& s) const {
   const std::size_t nz = noise_size(), out = sample_size();
@@ -135,11 +149,7 @@ void Adversarial::generator_gradients(const std::vector<const float*>& gens,
     d_.backward(d_lanes_.data(), dy, pass.rows, s.d, s.sink.data(), s.dfake.data());
     g_.backward(s.gparams.data(), s.dfake.data(), pass.rows, s.g, partial);
   });
-  for (std::size_t p = 0; p < P; ++p) {
-    double sum = 0.0;
-    for (std::size_t i = 0; i < n; ++i) sum += item_values_[p * n + i];
-    mean_losses[p] = sum / static_cast<double>(n);
-  }
+  item_means(P, n, mean_losses);
 }
 
 void Adversarial::evaluate(const std::vector<const float*>& gens, const float* noise,
@@ -196,11 +206,7 @@ void Adversarial::distillation_gradients(const std::vector<const float*>& gens,
     for (std::size_t i = 0; i < pass.rows * out * L; ++i) dy[i] *= inv_n;
     g_.backward(s.gparams.data(), dy, pass.rows, s.g, partial);
   });
-  for (std::size_t p = 0; p < P; ++p) {
-    double sum = 0.0;
-    for (std::size_t i = 0; i < n; ++i) sum += item_values_[p * n + i];
-    mean_losses[p] = sum / static_cast<double>(n);
-  }
+  item_means(P, n, mean_losses);
 }
 
 double Adversarial::discriminator_gradient(const float* real, std::size_t m, const float* fake,

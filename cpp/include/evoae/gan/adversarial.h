@@ -3,8 +3,8 @@
 //
 // Work is cut as train/gradients.h cuts it: P networks each on the same n items (noise
 // vectors, or images for the discriminator alone) make P * nb chains, a chain one network on
-// one block of consecutive items (nb from P and kLanes only: enough chains for at least
-// kMinUnits units). kLanes chains run side by side in the lanes of one unit, by one thread,
+// one block of consecutive items (nb from P, n and kLanes only: enough chains for at least
+// kMinUnits units, chains of at least 4 items where n allows). kLanes chains run side by side in the lanes of one unit, by one thread,
 // batch() items of a chain per pass; a unit's gradients go into its own partial, and a
 // network's gradient is its chains' lanes added in block order. The discriminator's
 // parameters lie in every lane. So results depend on the parameters and items only: the same
@@ -85,6 +85,9 @@ class Adversarial {
   // Lane l's G output of slot b as D's input, slot by slot in s.fake; returns D's logits
   // (rows, kLanes).
   const float* generate_and_judge(const Pass& pass, const float* noise, Scratch& s) const;
+
+  // means[p] = the mean of item_values_ over network p's n items, in order.
+  void item_means(std::size_t P, std::size_t n, double* means) const;
 
   const Network& g_;
   const Network& d_;
