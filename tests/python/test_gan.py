@@ -171,3 +171,22 @@ def test_gan_command_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["gan", "grid", "--methods", "gan,wgan"])
     assert "unknown method 'wgan'" in capsys.readouterr().err
+
+
+def test_live_view_draws_and_q_stops(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # headless: SDL's dummy driver
+    from evoae.run import Progress
+    from evoae.viewer.gan import GanViewer
+
+    viewer = GanViewer(TOYS["grid"])
+    if viewer.window is None:
+        pytest.skip("no SDL library")
+    try:
+        gan = small_gan("gan")
+        draw = viewer.callback(gan, "gan", 0)
+        progress = Progress(0, 1.0, 0.5, 0.0, 0.0, "D(G(z))")
+        assert draw(progress) is False
+        viewer.window.push_key("q")
+        assert draw(progress) is True and viewer.closed
+    finally:
+        viewer.close()

@@ -62,7 +62,8 @@ def add_gan_command(commands) -> argparse.ArgumentParser:
             "features and the class-frequency TVD."),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    gan.add_argument("dataset", choices=("ring", "grid", "mnist"))
+    gan.add_argument("dataset", choices=("ring", "grid", "mnist"),
+                     help="8 Gaussians on a ring, 25 on a grid, or MNIST (--images, --labels)")
     gan.add_argument("--images", type=Path, default=None,
                      help="mnist: IDX file of 28x28 images (10,000: split 8,000 / 2,000)"
                           "%(default).0s")
