@@ -66,11 +66,11 @@ void bind_gan(py::module_& m) {
       .def(py::init([](const Network& g, const Network& d, const FloatArray& real,
                        const FloatArray& g_genome, const FloatArray& d_genome,
                        const py::kwargs& kwargs) {
-             if (real.ndim() < 2 || real.size() / real.shape(0) !=
-                                        static_cast<py::ssize_t>(d.input_shape().size()))
+             if (real.ndim() < 2 || real.shape(0) == 0 ||
+                 real.size() / real.shape(0) != static_cast<py::ssize_t>(d.input_shape().size()))
                throw py::value_error("real images must be (S, ...) of " +
                                      std::to_string(d.input_shape().size()) +
-                                     " values each, the discriminator's input");
+                                     " values each (S >= 1), the discriminator's input");
              require_genomes(g, g_genome, false);
              require_genomes(d, d_genome, false);
              const GanSettings s = settings_from(kwargs);

@@ -48,6 +48,9 @@ def test_settings_are_refused_by_name():
     g, d = toy_networks(noise=4, width=16)
     with pytest.raises(ValueError, match="real samples"):
         Gan(g, d, np.full((10, 2), np.nan))
+    for bad in (np.zeros((0, 2)), np.zeros((5, 3))):
+        with pytest.raises(ValueError, match="real images must be"):
+            Gan(g, d, bad)
 
 
 def test_glorot_genome_ranges():
