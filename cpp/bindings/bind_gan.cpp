@@ -36,6 +36,11 @@ GanSettings settings_from(const py::kwargs& kwargs) {
   return s;
 }
 
+void check_parent(const EvolutionaryGan& e, std::size_t i) {
+  if (i >= e.parents())
+    throw py::index_error("parent " + std::to_string(i) + " of " + std::to_string(e.parents()));
+}
+
 py::array_t<float> vector_array(const float* values, std::size_t n) {
   py::array_t<float> out(static_cast<py::ssize_t>(n));
   std::copy(values, values + n, out.mutable_data());
@@ -93,9 +98,7 @@ void bind_gan(py::module_& m) {
       .def_property_readonly("selected", &EvolutionaryGan::selected)
       .def("generator_genome",
            [](const EvolutionaryGan& e, std::size_t i) {
-             if (i >= e.parents())
-               throw py::index_error("parent " + std::to_string(i) + " of " +
-                                     std::to_string(e.parents()));
+             check_parent(e, i);
              return vector_array(e.generator_genome(i),
                                  e.adversarial().generator().num_params());
            })
@@ -122,9 +125,7 @@ void bind_gan(py::module_& m) {
           [](const EvolutionaryGan& e, std::size_t i, const FloatArray& noise) {
             const std::size_t nz = e.adversarial().noise_size(),
                               out = e.adversarial().sample_size();
-            if (i >= e.parents())
-              throw py::index_error("parent " + std::to_string(i) + " of " +
-                                    std::to_string(e.parents()));
+            check_parent(e, i);
             require_shape(noise, {-1, static_cast<py::ssize_t>(nz)}, "noise",
                           ("(n, " + std::to_string(nz) + ")").c_str());
             py::array_t<float> samples({static_cast<std::size_t>(noise.shape(0)), out});

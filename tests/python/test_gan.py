@@ -48,6 +48,8 @@ def test_settings_are_refused_by_name():
     g, d = toy_networks(noise=4, width=16)
     with pytest.raises(ValueError, match="real samples"):
         Gan(g, d, np.full((10, 2), np.nan))
+    with pytest.raises(IndexError, match="parent 1 of 1"):
+        small_gan("egan")._core.generator_genome(1)
     for bad in (np.zeros((0, 2)), np.zeros((5, 3))):
         with pytest.raises(ValueError, match="real images must be"):
             Gan(g, d, bad)
