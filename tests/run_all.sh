@@ -12,6 +12,6 @@ cmake --build build/tests
 ctest --test-dir build/tests --output-on-failure
 cmake -S . -B build/tests-portable -G Ninja -DEVOAE_BUILD_TESTS=ON -DEVOAE_WERROR=ON \
   -DEVOAE_NATIVE=OFF -DPython_EXECUTABLE="$python" >/dev/null
-cmake --build build/tests-portable --target test_ops test_network test_evolution test_backward test_train test_memetic test_coevo test_vae
-ctest --test-dir build/tests-portable --output-on-failure -R '^(ops|network|evolution|backward|train|memetic|coevo|vae)$'
+cmake --build build/tests-portable --target test_ops test_network test_evolution test_backward test_train test_memetic test_coevo test_vae test_gan
+ctest --test-dir build/tests-portable --output-on-failure -R '^(ops|network|evolution|backward|train|memetic|coevo|vae|gan)$'
 "$python" -m pytest -q tests/python "$@"

@@ -9,6 +9,7 @@ void bind_train(py::module_& m);
 void bind_islands(py::module_& m);
 void bind_coevo(py::module_& m);
 void bind_vae(py::module_& m);
+void bind_gan(py::module_& m);
 
 std::string shape_text(const std::vector<py::ssize_t>& shape) {
   std::string s = "(";
@@ -90,4 +91,5 @@ PYBIND11_MODULE(_core, m) {
   evoae::bindings::bind_islands(m);
   evoae::bindings::bind_coevo(m);
   evoae::bindings::bind_vae(m);
+  evoae::bindings::bind_gan(m);
 }

@@ -12,6 +12,7 @@ from .coevolve import add_coevolve_command
 from .compare import add_compare_command
 from .evae import add_evae_command
 from .islands import add_islands_command
+from .gan import add_gan_command
 from .run import add_run_command
 from .tied import add_tied_command
 from .train import add_train_command
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_islands_command(commands)
     add_coevolve_command(commands)
     add_evae_command(commands)
+    add_gan_command(commands)
     return parser
 
 
