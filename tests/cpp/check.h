@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -98,6 +99,39 @@ inline double max_abs_diff(const std::vector<float>& a, const std::vector<float>
     m = std::max(m, d);
   }
   return m;
+}
+
+// max |got - want| / max |want| (the difference itself where want is all zero); infinity for
+// NaN or different sizes.
+template <class A, class B>
+double max_relative(const std::vector<A>& got, const std::vector<B>& want) {
+  if (got.size() != want.size()) return std::numeric_limits<double>::infinity();
+  double diff = 0.0, size = 0.0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double d = std::fabs(static_cast<double>(got[i]) - static_cast<double>(want[i]));
+    if (std::isnan(d)) return std::numeric_limits<double>::infinity();
+    diff = std::max(diff, d);
+    size = std::max(size, std::fabs(static_cast<double>(want[i])));
+  }
+  return size > 0.0 ? diff / size : diff;
+}
+
+// d f / d x_i by central differences (f reads x), step h = 1e-6 (in double: truncation and
+// rounding about 1e-9).
+inline std::vector<double> central_differences(std::vector<double>& x,
+                                               const std::function<double()>& f) {
+  constexpr double h = 1e-6;
+  std::vector<double> g(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double keep = x[i];
+    x[i] = keep + h;
+    const double up = f();
+    x[i] = keep - h;
+    const double down = f();
+    x[i] = keep;
+    g[i] = (up - down) / (2 * h);
+  }
+  return g;
 }
 
 // 1/(1+e^-x) written out again, independent of the core's sigmoids.

@@ -36,20 +36,6 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr Activation kActivations[] = {Activation::Sigmoid, Activation::ReLU, Activation::Tanh,
                                        Activation::Identity};
 
-// max |got - want| / max |want|; infinity for NaN or different sizes.
-template <class A, class B>
-double max_relative(const std::vector<A>& got, const std::vector<B>& want) {
-  if (got.size() != want.size()) return INFINITY;
-  double diff = 0.0, size = 0.0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    const double d = std::fabs(static_cast<double>(got[i]) - static_cast<double>(want[i]));
-    if (std::isnan(d)) return INFINITY;
-    diff = std::max(diff, d);
-    size = std::max(size, std::fabs(static_cast<double>(want[i])));
-  }
-  return size > 0.0 ? diff / size : diff;
-}
-
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
 // ---- fast op vs its twin on lane buffers
@@ -148,24 +134,12 @@ PerLane activation_outputs(std::mt19937& gen, std::size_t n, Activation act) {
 // The gradient of sum_o dz[o] * f()[o] with respect to x (f reads x), by central differences.
 std::vector<double> numeric_gradient(std::vector<double>& x, const std::vector<double>& dz,
                                      const std::function<std::vector<double>()>& f) {
-  constexpr double h = 1e-6;
-  auto loss = [&] {
+  return central_differences(x, [&] {
     const std::vector<double> y = f();
     double s = 0.0;
     for (std::size_t o = 0; o < y.size(); ++o) s += dz[o] * y[o];
     return s;
-  };
-  std::vector<double> g(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double xi = x[i];
-    x[i] = xi + h;
-    const double up = loss();
-    x[i] = xi - h;
-    const double down = loss();
-    x[i] = xi;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
+  });
 }
 
 std::vector<double> random_doubles(std::mt19937& gen, std::size_t n, double lo = -1,

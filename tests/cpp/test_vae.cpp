@@ -30,33 +30,6 @@ std::vector<double> doubles(std::mt19937& gen, std::size_t n, double lo = -1, do
   return v;
 }
 
-// d f / d x_i by central differences, h = 1e-6 (double: truncation and rounding ~1e-9).
-std::vector<double> central_differences(std::vector<double>& x,
-                                        const std::function<double()>& f) {
-  constexpr double h = 1e-6;
-  std::vector<double> g(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double keep = x[i];
-    x[i] = keep + h;
-    const double up = f();
-    x[i] = keep - h;
-    const double down = f();
-    x[i] = keep;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
-
-// max |a - b| / max |b|.
-double max_relative(const std::vector<double>& a, const std::vector<double>& b) {
-  double d = 0, size = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    d = std::max(d, std::fabs(a[i] - b[i]));
-    size = std::max(size, std::fabs(b[i]));
-  }
-  return a.size() == b.size() && !std::isnan(d) ? d / (size > 0 ? size : 1) : INFINITY;
-}
-
 // 3x3 images -> tanh 5 -> 2k = 4 (identity); 1 x 2 -> tanh 5 -> 9 (sigmoid) -> 3x3.
 Network tiny_encoder() {
   Network net(3, 3);
