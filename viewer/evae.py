@@ -1,8 +1,8 @@
 """The live view of `evoae evae --view`: every method's samples as training goes, one row per
 method (eVAE's leader first), the same prior draws z in every column (as samples.png), each
 row labelled with the method's beta and its KL on the last steps' batches; the seed and step
-above. The run loop's callback draws a frame; q or Esc stops the run, closing the window
-stops all runs."""
+above. The run loop's callback draws a frame; q, Esc or closing the window stops the run and
+the seeds after it (the command writes its files for the steps done, as after Ctrl-C)."""
 from __future__ import annotations
 
 import numpy as np
@@ -76,6 +76,7 @@ class EvaeViewer:
 
     def __init__(self, latent: int):
         self.closed = False
+        # purpose 9: a stream of its own (samples.png's is 8), the same in every run
         self.codes = np.random.default_rng([0, 9]).standard_normal((COLUMNS, latent))
         try:
             self.window = Window(LABEL + COLUMNS * CELL, HEADER + len(METHODS) * CELL,

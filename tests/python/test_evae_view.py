@@ -99,3 +99,21 @@ def test_watched_run_same_as_unwatched(tmp_path):
         del report["seconds"]
         reports.append(report)
     assert reports[0] == reports[1]
+
+
+def test_quit_in_the_window_stops_the_command(tmp_path, monkeypatch):
+    opened = EvaeViewer.__init__
+
+    def open_and_press_q(self, latent):
+        opened(self, latent)
+        if self.window is None:
+            pytest.skip("no SDL library")
+        self.window.push_key("q")
+
+    monkeypatch.setattr(EvaeViewer, "__init__", open_and_press_q)
+    out = tmp_path / "out"
+    args = ["evae", "--out", str(out), "--quiet", "--view", "--seeds", "2"]
+    for name, value in TINY.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    assert main(args) == 130  # as after Ctrl-C: the second seed never starts
+    assert json.loads((out / "report.json").read_text())["seeds"] == [0]

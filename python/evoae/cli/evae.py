@@ -80,7 +80,7 @@ def add_evae_command(commands) -> None:
                            "to watch the samples live in any image viewer%(default).0s")
     data.add_argument("--view", action="store_true",
                       help="show every method's samples, beta and KL live in a window "
-                           "(viewer/evae.py); q or Esc stops the run, closing it all runs")
+                           "(viewer/evae.py); q, Esc or closing it stops the run as Ctrl-C does")
     data.add_argument("--quiet", action="store_true", help="no progress lines")
     add_setting_options(p, EVAE_SETTINGS, GROUPS)
     p.set_defaults(handler=command_evae)
