@@ -78,6 +78,9 @@ def add_evae_command(commands) -> None:
     data.add_argument("--pictures-every", type=int_at_least(1), default=None, metavar="N",
                       help="also rewrite samples.png every N steps of the first seed's run, "
                            "to watch the samples live in any image viewer%(default).0s")
+    data.add_argument("--view", action="store_true",
+                      help="show every method's samples, beta and KL live in a window "
+                           "(viewer/evae.py); q, Esc or closing it stops the run as Ctrl-C does")
     data.add_argument("--quiet", action="store_true", help="no progress lines")
     add_setting_options(p, EVAE_SETTINGS, GROUPS)
     p.set_defaults(handler=command_evae)
@@ -117,6 +120,10 @@ def command_evae(args: argparse.Namespace) -> int:
           f"held-out images, {len(METHODS) - 1} baselines + {runs[0].settings['population']} "
           f"eVAE networks of {runs[0].encoder.num_params + runs[0].decoder.num_params:,} "
           f"parameters, {runs[0].settings['steps']} steps, seeds {seeds}", file=sys.stderr)
+    viewer = None
+    if args.view:
+        from ..viewer.evae import EvaeViewer
+        viewer = EvaeViewer(runs[0].settings["latent"])
     interrupt = Interrupt()
     tables, seconds = [], []
     with stop_on_signals(interrupt):
@@ -127,15 +134,22 @@ def command_evae(args: argparse.Namespace) -> int:
             if args.pictures_every and i == 0:
                 every.append(Every(args.pictures_every,
                                    lambda r=run: save_samples(args.out / "samples.png", r)))
-            run.run(generations=run.settings["steps"], callback=_progress(args, seed, run),
+            callback = _progress(args, seed, run)
+            if viewer is not None:
+                callback = _both(callback, viewer.callback(run, seed))
+            run.run(generations=run.settings["steps"], callback=callback,
                     interval=0.5, every=every, stop_event=interrupt)
             run.finish()
             seconds.append(time.perf_counter() - started)
             tables.append(run.results())
             if i == 0:
                 first = run
+            if viewer is not None and viewer.closed:  # the window closed: stop all runs
+                interrupt.set()
             if interrupt.is_set():
                 break
+    if viewer is not None:
+        viewer.close()
     with deferred_interrupts():
         _write(args.out, first, tables, seeds[:len(tables)], seconds, settings, args)
     state = "interrupted" if interrupt.is_set() else "done"
@@ -160,6 +174,14 @@ def _progress(args, seed: int, run: EvaeRun):
               f"{betas[e]:.3g} KL {kl[e]:.2f}  control beta {betas[c]:.3g} KL {kl[c]:.2f}  "
               f"(target {run.settings['kl_target']:g})  {p.elapsed:.0f} s", file=sys.stderr)
     return line
+
+
+def _both(progress, view):
+    """One run-loop callback of the progress lines and the view's (which may stop the run)."""
+    def callback(p) -> bool:
+        progress(p)
+        return view(p)
+    return callback
 
 
 def _summary(tables: list) -> dict:
