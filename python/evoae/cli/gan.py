@@ -29,7 +29,7 @@ QUICK = {"toy": 2000, "mnist": 400}
 LONGER = {"toy": 4000, "mnist": 1500}
 # --long, toys only: at 4,000 generations no method covers more than 5 of the grid's 25
 # modes; 20,000 generations with the public code's one D step per generation (kD = 1) is
-# where they spread (bench/results/gan.md: about 6 minutes per seed for the three methods).
+# where they spread (bench/results/gan.md: 3.7 minutes per seed for the three methods).
 LONG_TOY = {"generations": 20000, "d_steps": 1}
 D_STEPS = 3
 # Adam's learning rate: the public code's 2e-4 on MNIST; the toys learn in few enough
