@@ -168,6 +168,28 @@ def test_gan_command_on_idx_files(tmp_path):
     assert "egan" not in report
 
 
+def test_long_setting_takes_one_d_step_and_is_for_toys(tmp_path, capsys):
+    from evoae import cli
+    from evoae.cli.gan import LONG_TOY
+
+    settings = {}
+    for name, extra in (("long", ["--long"]), ("plain", []), ("long3", ["--long", "--d-steps",
+                                                                         "3"])):
+        out = tmp_path / name
+        assert cli.main(["gan", "ring", "--generations", "3", "--methods", "gan", "--seeds",
+                         "0", "--snapshots", "1", "--threads", "1", "--out", str(out),
+                         *extra]) == 0
+        settings[name] = json.loads((out / "report.json").read_text())["settings"]
+    assert LONG_TOY["d_steps"] == 1 and LONG_TOY["generations"] == 20000
+    assert settings["long"]["d_steps"] == 1
+    assert settings["plain"]["d_steps"] == settings["long3"]["d_steps"] == 3
+    assert cli.main(["gan", "mnist", "--long", "--out", str(tmp_path / "m")]) == 2
+    assert "--long is a setting of the toys" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["gan", "grid", "--long", "--quick"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
 def test_gan_command_errors(tmp_path, capsys):
     from evoae import cli
 

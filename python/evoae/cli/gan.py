@@ -21,12 +21,17 @@ from ..systems.gan_report import (MEASURES, save_measure_plot, save_over_time,
 from .arguments import comma_separated, int_at_least, number_at_least, positive_float, \
     writable_folder
 
-__all__ = ["add_gan_command", "command_gan", "QUICK", "LONGER"]
+__all__ = ["add_gan_command", "command_gan", "QUICK", "LONGER", "LONG_TOY"]
 
 # Generations per run: --quick runs the three methods on two seeds of MNIST in under 10
 # minutes on two cores (4 min 16 s measured); the longer setting is the default.
 QUICK = {"toy": 2000, "mnist": 400}
 LONGER = {"toy": 4000, "mnist": 1500}
+# --long, toys only: at 4,000 generations no method covers more than 5 of the grid's 25
+# modes; 20,000 generations with the public code's one D step per generation (kD = 1) is
+# where they spread (bench/results/gan.md: 3.7 minutes per seed for the three methods).
+LONG_TOY = {"generations": 20000, "d_steps": 1}
+D_STEPS = 3
 # Adam's learning rate: the public code's 2e-4 on MNIST; the toys learn in few enough
 # generations only at 2e-3.
 LEARNING_RATE = {"toy": 2e-3, "mnist": 2e-4}
@@ -73,12 +78,17 @@ def add_gan_command(commands) -> argparse.ArgumentParser:
                      help="comma-separated, of " + ", ".join(METHODS) + "%(default).0s")
     gan.add_argument("--seeds", type=_seeds, default=[0, 1],
                      help="comma-separated seeds, one run per method and seed%(default).0s")
-    gan.add_argument("--quick", action="store_true",
-                     help=f"the quick setting: {QUICK['toy']} generations on a toy, "
-                          f"{QUICK['mnist']} on MNIST (else {LONGER['toy']} / "
-                          f"{LONGER['mnist']})")
+    length = gan.add_mutually_exclusive_group()
+    length.add_argument("--quick", action="store_true",
+                        help=f"the quick setting: {QUICK['toy']} generations on a toy, "
+                             f"{QUICK['mnist']} on MNIST (else {LONGER['toy']} / "
+                             f"{LONGER['mnist']})")
+    length.add_argument("--long", action="store_true",
+                        help=f"toys: {LONG_TOY['generations']} generations and "
+                             f"{LONG_TOY['d_steps']} D step per generation (the public "
+                             "code's), where the methods cover more than a few grid modes")
     gan.add_argument("--generations", type=int_at_least(1), default=None,
-                     help="per run (overrides --quick)%(default).0s")
+                     help="per run (overrides --quick and --long)%(default).0s")
     gan.add_argument("--snapshots", type=int_at_least(1), default=5,
                      help="measurements and sample grids per run, evenly spaced")
     gan.add_argument("--out", type=Path, default=Path("evoae-gan"), help="output folder")
@@ -97,8 +107,9 @@ def add_gan_command(commands) -> argparse.ArgumentParser:
     evo.add_argument("--children-only", action="store_true",
                      help="CE-GAN keeps only children (default: the best of mutants and "
                           "children)")
-    evo.add_argument("--d-steps", type=int_at_least(0), default=3,
-                     help="discriminator steps per generation")
+    evo.add_argument("--d-steps", type=int_at_least(0), default=None,
+                     help=f"discriminator steps per generation (default {D_STEPS}; "
+                          f"{LONG_TOY['d_steps']} with --long)%(default).0s")
     evo.add_argument("--batch", type=int_at_least(1), default=64,
                      help="noise vectors and real samples of a step")
     evo.add_argument("--learning-rate", type=positive_float, default=None,
@@ -167,7 +178,13 @@ class _Measure:
 
 def command_gan(args: argparse.Namespace) -> int:
     kind = "mnist" if args.dataset == "mnist" else "toy"
-    generations = args.generations or (QUICK if args.quick else LONGER)[kind]
+    if args.long and kind != "toy":
+        raise ValueError("--long is a setting of the toys (ring, grid), not of mnist: "
+                         "give --generations instead")
+    preset = LONG_TOY if args.long else {
+        "generations": (QUICK if args.quick else LONGER)[kind], "d_steps": D_STEPS}
+    generations = args.generations or preset["generations"]
+    d_steps = preset["d_steps"] if args.d_steps is None else args.d_steps
     every = max(1, generations // args.snapshots)
     rate = args.learning_rate or LEARNING_RATE[kind]
     with writable_folder(args.out):
@@ -177,7 +194,7 @@ def command_gan(args: argparse.Namespace) -> int:
     real = mnist["train"] if mnist else TOYS[args.dataset].sample(20000, seed=0)
     settings = dict(parents=args.parents, diversity_weight=args.diversity_weight,
                     crossovers=args.crossovers, comprehensive=not args.children_only,
-                    d_steps=args.d_steps, batch=args.batch, eval_batch=args.batch,
+                    d_steps=d_steps, batch=args.batch, eval_batch=args.batch,
                     g_learning_rate=rate, d_learning_rate=rate)
     viewer = None
     if args.view:
