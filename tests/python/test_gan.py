@@ -8,7 +8,8 @@ import pytest
 
 import evoae
 from evoae import _core
-from evoae.systems.gan import Gan, glorot_genome, toy_networks
+from evoae.nn.init import glorot_genome
+from evoae.systems.gan import Gan, toy_networks
 from evoae.systems.gan_measures import (TOYS, class_tvd, frechet_distance, toy_measures)
 from idx_files import mnist_like, write_idx
 
@@ -57,7 +58,7 @@ def test_settings_are_refused_by_name():
 
 def test_glorot_genome_ranges():
     g, _ = toy_networks(noise=4, width=16)
-    genome = glorot_genome(g, np.random.default_rng(0))
+    genome = glorot_genome((g,), np.random.default_rng(0))
     first = g.layers[1]
     weights = genome[first["offset"]:first["offset"] + first["num_weights"]]
     assert np.abs(weights).max() <= np.sqrt(6 / (4 + 16))

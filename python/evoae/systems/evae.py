@@ -36,13 +36,14 @@ import numpy as np
 
 from .. import _core
 from ..evo.settings import Setting
+from ..nn.init import glorot_genome
 from ..nn.network import Network
 from ..system import System
 from .evae_methods import (PiController, cyclical_annealing, evae_fitness, evolve_betas,
                            linear_annealing)
 
 __all__ = ["EvaeRun", "EVAE_SETTINGS", "METHODS", "BASELINES", "vae_networks",
-           "glorot_genome", "active_units", "EVALUATION_NOISE"]
+           "active_units", "EVALUATION_NOISE"]
 
 #: The methods, eVAE first; the baselines in the order of their lanes (0 .. 4).
 METHODS = ("evae", "vae", "beta-vae", "annealing", "cyclical", "control")
@@ -179,23 +180,6 @@ def vae_networks(latent: int, hidden: int, height: int = 28, width: int = 28) ->
     return encoder, decoder.reshape(height, width, 1)
 
 
-def glorot_genome(networks, seed: int) -> np.ndarray:
-    """The networks' parameters one after the other: each dense layer's weights
-    U(+-sqrt(6 / (inputs + units))) (Glorot & Bengio 2010), biases 0, from the seed."""
-    rng = np.random.default_rng([seed, 1])  # 1: core/rng.h's Init purpose
-    parts = []
-    for net in networks:
-        genome = np.zeros(net.num_params, dtype=np.float32)
-        for layer in net.layers:
-            if layer["kind"] == "dense":  # weights, then the biases (left at 0)
-                weights, units = layer["num_weights"], layer["num_biases"]
-                limit = math.sqrt(6.0 / (weights // units + units))
-                start = layer["offset"]
-                genome[start:start + weights] = rng.uniform(-limit, limit, weights)
-        parts.append(genome)
-    return np.concatenate(parts)
-
-
 def active_units(means: np.ndarray) -> int:
     """Latent dimensions whose mean (means: (S, k)) varies across images by more than
     ACTIVE_VARIANCE."""
@@ -234,7 +218,8 @@ class EvaeRun(System):
         self.stop_reason = None
         self.offset = len(BASELINES)  # eVAE's members follow the baselines' lanes
         members = self.offset + s["population"]
-        genome = glorot_genome((self.encoder, self.decoder), s["seed"])
+        genome = glorot_genome((self.encoder, self.decoder),
+                               np.random.default_rng([s["seed"], 1]))  # 1: the Init purpose
         self._pop = _core.VaePopulation(
             self.encoder, self.decoder, self.images, self.num_train, s["reconstruction"],
             s["learning_rate"], s["batch"], s["seed"], s["threads"] or 0,

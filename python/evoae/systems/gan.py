@@ -21,10 +21,11 @@ import numpy as np
 
 from .. import _core
 from ..data import require_finite
+from ..nn.init import glorot_genome
 from ..nn.network import Network
 from ..system import System
 
-__all__ = ["Gan", "METHODS", "toy_networks", "mnist_networks", "glorot_genome"]
+__all__ = ["Gan", "METHODS", "toy_networks", "mnist_networks"]
 
 METHODS = ("gan", "egan", "cegan")
 
@@ -55,23 +56,6 @@ def mnist_networks(noise: int = 32, width: int = 128) -> tuple:
     return g, d
 
 
-def glorot_genome(network: Network, rng: np.random.Generator) -> np.ndarray:
-    """Dense layers' weights U(-r, r) with Glorot's r = sqrt(6 / (inputs + units)) (in the
-    genome's units: divided by the layer's scale), biases 0."""
-    genome = np.zeros(network.num_params, dtype=np.float32)
-    for layer in network.layers:
-        if not layer["num_weights"]:
-            continue
-        if layer["kind"] != "dense":
-            raise ValueError(f"a GAN's networks are dense here, not {layer['kind']}")
-        inputs, units = int(np.prod(layer["input_shape"])), layer["arguments"][0]
-        limit = np.sqrt(6.0 / (inputs + units)) / layer["scale"]
-        start = layer["offset"]
-        genome[start:start + layer["num_weights"]] = rng.uniform(-limit, limit,
-                                                                 layer["num_weights"])
-    return genome
-
-
 class Gan(System):
     """A GAN, E-GAN or CE-GAN (`method`) training `generator` against `discriminator` on
     `real` samples (S, ...) of the discriminator's input size. Settings (keywords) are those
@@ -96,7 +80,7 @@ class Gan(System):
         if method == "gan":  # one generator on one loss
             settings.setdefault("mutations", ["nonsaturating"])
         rng = np.random.default_rng([seed, 7])
-        g0, d0 = glorot_genome(generator, rng), glorot_genome(discriminator, rng)
+        g0, d0 = np.split(glorot_genome((generator, discriminator), rng), [generator.num_params])
         self.network, self.discriminator, self.method, self.seed = (generator, discriminator,
                                                                     method, seed)
         self._settings = dict(settings, method=method, seed=seed, threads=threads or 0)
