@@ -191,6 +191,38 @@ def test_long_setting_takes_one_d_step_and_is_for_toys(tmp_path, capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+def test_glorot_genome_of_the_convolutional_pair():
+    # Each layer's weights within its Glorot range and filling most of it; biases 0.
+    from evoae.systems.gan import mnist_conv_networks
+
+    g, d = mnist_conv_networks()
+    fans = {"conv": lambda a: (a[0] * a[1], a[2] * a[0] * a[1]),
+            "conv_transpose": lambda a: (a[2] * a[0] * a[1], a[0] * a[1])}
+    for net in (g, d):
+        genome = glorot_genome((net,), np.random.default_rng(3))
+        for layer in net.layers:
+            if layer["kind"] not in fans:
+                continue
+            limit = np.sqrt(6 / sum(fans[layer["kind"]](layer["arguments"])))
+            weights = genome[layer["offset"]:layer["offset"] + layer["num_weights"]]
+            assert limit * 0.7 < np.abs(weights).max() <= limit
+
+
+def test_the_convolutional_pair_trains_the_same_at_any_thread_count(tmp_path):
+    from evoae.systems.gan import mnist_conv_networks
+
+    real = np.random.default_rng(1).uniform(0, 1, (64, 28, 28)).astype(np.float32)
+    runs = []
+    for threads in (1, 2):
+        g, d = mnist_conv_networks(noise=8)
+        system = Gan(g, d, real, method="cegan", seed=4, threads=threads, batch=8,
+                     eval_batch=8)
+        system.run(generations=2)
+        runs.append(system.samples(6, seed=9))
+    assert runs[0].shape == (6, 784)
+    assert np.array_equal(runs[0], runs[1])
+
+
 def test_gan_command_errors(tmp_path, capsys):
     from evoae import cli
 
@@ -199,6 +231,8 @@ def test_gan_command_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["gan", "grid", "--methods", "gan,wgan"])
     assert "unknown method 'wgan'" in capsys.readouterr().err
+    assert cli.main(["gan", "grid", "--networks", "conv", "--out", str(tmp_path / "c")]) == 2
+    assert "--networks conv is for mnist" in capsys.readouterr().err
 
 
 def test_live_view_draws_and_q_stops(monkeypatch):

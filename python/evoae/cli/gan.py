@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import __version__, data
 from ..run import Every, Interrupt, stop_on_signals
-from ..systems.gan import METHODS, Gan, mnist_networks, toy_networks
+from ..systems.gan import METHODS, Gan, mnist_conv_networks, mnist_networks, toy_networks
 from ..systems.gan_measures import (TOYS, class_tvd, frechet_distance, toy_measures,
                                     train_classifier)
 from ..systems.gan_report import (MEASURES, save_measure_plot, save_over_time,
@@ -89,6 +89,9 @@ def add_gan_command(commands) -> argparse.ArgumentParser:
                              "code's), where the methods cover more than a few grid modes")
     gan.add_argument("--generations", type=int_at_least(1), default=None,
                      help="per run (overrides --quick and --long)%(default).0s")
+    gan.add_argument("--networks", choices=("dense", "conv"), default="dense",
+                     help="mnist: dense (32-128-784 / 784-128-1) or the convolutional pair "
+                          "(systems/gan.py: mnist_conv_networks)")
     gan.add_argument("--snapshots", type=int_at_least(1), default=5,
                      help="measurements and sample grids per run, evenly spaced")
     gan.add_argument("--out", type=Path, default=Path("evoae-gan"), help="output folder")
@@ -181,6 +184,8 @@ def command_gan(args: argparse.Namespace) -> int:
     if args.long and kind != "toy":
         raise ValueError("--long is a setting of the toys (ring, grid), not of mnist: "
                          "give --generations instead")
+    if args.networks == "conv" and kind == "toy":
+        raise ValueError("--networks conv is for mnist: a toy's samples are 2-D points")
     preset = LONG_TOY if args.long else {
         "generations": (QUICK if args.quick else LONGER)[kind], "d_steps": D_STEPS}
     generations = args.generations or preset["generations"]
@@ -209,7 +214,9 @@ def command_gan(args: argparse.Namespace) -> int:
             for seed in args.seeds:
                 if interrupt.is_set():
                     break
-                net_g, net_d = toy_networks() if kind == "toy" else mnist_networks()
+                net_g, net_d = (toy_networks() if kind == "toy" else
+                                mnist_conv_networks() if args.networks == "conv" else
+                                mnist_networks())
                 system = Gan(net_g, net_d, real, method=method, seed=seed,
                              threads=args.threads,
                              **{k: v for k, v in settings.items()
@@ -246,8 +253,9 @@ def command_gan(args: argparse.Namespace) -> int:
         viewer.close()
     if not results:
         raise ValueError("interrupted before any run finished: nothing to write")
-    report = {"version": __version__, "dataset": args.dataset, "generations": generations,
-              "settings": settings, "interrupted": interrupt.is_set(), **measure.extra}
+    report = {"version": __version__, "dataset": args.dataset, "networks": args.networks,
+              "generations": generations, "settings": settings,
+              "interrupted": interrupt.is_set(), **measure.extra}
     for method, seeds in results.items():
         report[method] = {str(s): r for s, r in seeds.items()}
     extra = "".join(f"{k}: {v:.4g}\n" for k, v in measure.extra.items())

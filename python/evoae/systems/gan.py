@@ -25,7 +25,7 @@ from ..nn.init import glorot_genome
 from ..nn.network import Network
 from ..system import System
 
-__all__ = ["Gan", "METHODS", "toy_networks", "mnist_networks"]
+__all__ = ["Gan", "METHODS", "toy_networks", "mnist_networks", "mnist_conv_networks"]
 
 METHODS = ("gan", "egan", "cegan")
 
@@ -53,6 +53,20 @@ def mnist_networks(noise: int = 32, width: int = 128) -> tuple:
     d = Network(28, 28)
     d.dense(width, "relu")
     d.dense(1, "identity")
+    return g, d
+
+
+def mnist_conv_networks(noise: int = 32) -> tuple:
+    """The convolutional pair evoae's layers allow (their convolutions are per channel, as
+    in Varadi's network): generator noise -> 160 (relu) -> 4x4x10 -> unpool -> 5x5
+    conv_transpose (relu) -> 12x12x10 -> unpool -> 5x5 conv_transpose summing the 10
+    channels (sigmoid) -> 28x28; discriminator 28x28 -> 5x5 conv x4 (relu) -> maxpool ->
+    5x5 conv x2 (relu) -> maxpool -> 4x4x8 -> 1 logit."""
+    g = Network(1, noise)
+    g.dense(160, "relu").reshape(4, 4, 10).unpool().conv_transpose(5, 5, 1, "relu")
+    g.unpool().conv_transpose(5, 5, 10, "sigmoid")
+    d = Network(28, 28)
+    d.conv(5, 5, 4, "relu").maxpool().conv(5, 5, 2, "relu").maxpool().dense(1, "identity")
     return g, d
 
 
