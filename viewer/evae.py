@@ -10,7 +10,7 @@ import numpy as np
 from ..systems.evae import METHODS
 from .draw import BACKGROUND, DIM, INK, TEXT, to_gray
 from .font import LINE_HEIGHT, draw_text
-from .window import NoDisplay, Window
+from .live_frames import LiveFrames
 
 __all__ = ["EvaeViewer", "evae_frame", "method_numbers", "row_labels", "COLUMNS", "CELL", "LABEL", "HEADER"]
 
@@ -69,36 +69,20 @@ def row_labels(run) -> list:
             for method, (beta, kl) in method_numbers(run).items()]
 
 
-class EvaeViewer:
-    """A window that callback(run, ...) draws into, the same COLUMNS draws z ~ N(0, I) of
-    `latent` dimensions decoded in every frame; without a display it says so once and shows
-    nothing."""
+class EvaeViewer(LiveFrames):
+    """The window that callback(run, ...) draws into (LiveFrames), the same COLUMNS draws
+    z ~ N(0, I) of `latent` dimensions decoded in every frame."""
 
     def __init__(self, latent: int):
-        self.closed = False
+        super().__init__(LABEL + COLUMNS * CELL, HEADER + len(METHODS) * CELL, "evae")
         # purpose 9: a stream of its own (samples.png's is 8), the same in every run
         self.codes = np.random.default_rng([0, 9]).standard_normal((COLUMNS, latent))
-        try:
-            self.window = Window(LABEL + COLUMNS * CELL, HEADER + len(METHODS) * CELL,
-                                 "evoae evae")
-        except NoDisplay as e:
-            print(f"evoae evae: no window ({e}); going on without the view")
-            self.window = None
 
     def callback(self, run, seed: int):
         """The run loop's callback for one run: draws the samples; True stops the run."""
-        def draw(progress) -> bool:
-            if self.window is None or self.closed:
-                return self.closed
+        def frame(progress) -> np.ndarray:
             samples = np.stack([run.decode(method, self.codes) for method in METHODS])
             title = f"eVAE and baselines  seed {seed}  step {progress.generation}/" \
                     f"{run.settings['steps']}"
-            self.window.show(evae_frame(samples, row_labels(run), title))
-            if "quit" in self.window.events():
-                self.closed = True
-            return self.closed
-        return draw
-
-    def close(self) -> None:
-        if self.window is not None:
-            self.window.close()
+            return evae_frame(samples, row_labels(run), title)
+        return self.drawer(frame)

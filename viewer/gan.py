@@ -8,7 +8,7 @@ import numpy as np
 
 from .draw import BACKGROUND, TEXT, to_gray
 from .font import draw_text
-from .window import NoDisplay, Window
+from .live_frames import LiveFrames
 
 __all__ = ["GanViewer", "gan_frame", "SIZE"]
 
@@ -38,33 +38,18 @@ def gan_frame(samples: np.ndarray, toy, title: str) -> np.ndarray:
     return frame
 
 
-class GanViewer:
-    """A window that callback(system, ...) draws into; without a display it says so once and
-    shows nothing."""
+class GanViewer(LiveFrames):
+    """The window that callback(system, ...) draws into (LiveFrames)."""
 
     def __init__(self, toy):
+        super().__init__(SIZE, HEADER + SIZE, "gan")
         self.toy = toy
-        self.closed = False
-        try:
-            self.window = Window(SIZE, HEADER + SIZE, "evoae gan")
-        except NoDisplay as e:
-            print(f"evoae gan: no window ({e}); going on without the view")
-            self.window = None
 
     def callback(self, system, method: str, seed: int):
         """The run loop's callback for one run: draws the samples; True stops the run."""
-        def draw(progress) -> bool:
-            if self.window is None or self.closed:
-                return self.closed
+        def frame(progress) -> np.ndarray:
             samples = system.samples(64 if self.toy is None else 1000, seed=0)
             title = (f"{method} seed {seed}  gen {progress.generation}  "
                      f"D(G(z)) {progress.best_metric:.2f}")
-            self.window.show(gan_frame(samples, self.toy, title))
-            if "quit" in self.window.events():
-                self.closed = True
-            return self.closed
-        return draw
-
-    def close(self) -> None:
-        if self.window is not None:
-            self.window.close()
+            return gan_frame(samples, self.toy, title)
+        return self.drawer(frame)
