@@ -35,6 +35,12 @@ SettingSpec integer_setting(const char* name, const char* group, long long min, 
   return s;
 }
 
+SettingSpec threads_setting() {
+  return integer_setting("threads", "engine", 1, 1024, std::monostate{}, "",
+                         "OpenMP threads (default: all cores, or OMP_NUM_THREADS); any number "
+                         "gives the same result");
+}
+
 SettingSpec positive_real_setting(const char* name, const char* group, const char* help) {
   SettingSpec s;
   s.name = name, s.type = SettingType::Real, s.group = group;

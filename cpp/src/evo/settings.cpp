@@ -69,10 +69,7 @@ const std::vector<Entry>& entries() {
     t.push_back({integer("seed", "strategy", 0, kSeedMax, 0LL, "",
                          "random seed; the same seed gives the same run on any thread count"),
                  number(&S::seed)});
-    SettingSpec threads = integer("threads", "engine", 1, 1024, std::monostate{}, "",
-                                  "OpenMP threads (default: all cores, or OMP_NUM_THREADS); "
-                                  "any number gives the same result");
-    t.push_back({threads, number(&S::threads, true, 0)});
+    t.push_back({threads_setting(), number(&S::threads, true, 0)});
     t.push_back({names("mutation", "strategy", mutation_names(),
                        "how a child is changed: original = MUTATIONS indices drawn once per "
                        "generation, shared by all children, each adds sigma*U(-1,1) (Varadi "

@@ -62,10 +62,7 @@ const std::vector<Entry>& entries() {
                                  "the mini-batches; the same seed gives the same run on any "
                                  "thread count"),
                  number(&S::seed)});
-    t.push_back({integer_setting("threads", "engine", 1, 1024, std::monostate{}, "",
-                                 "OpenMP threads (default: all cores, or OMP_NUM_THREADS); any "
-                                 "number gives the same result"),
-                 number(&S::threads, true, 0)});
+    t.push_back({threads_setting(), number(&S::threads, true, 0)});
     t.push_back({choice_setting("init", "training", {"uniform", "glorot"},
                                 "initial weights: uniform = every parameter U(-1,1), network n "
                                 "as agent n of an evolution with the same seed (a dense "

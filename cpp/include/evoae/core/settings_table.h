@@ -41,6 +41,8 @@ constexpr long long kSettingSeedMax = 9223372036854775807;  // 2^63 - 1: a seed 
 
 SettingSpec integer_setting(const char* name, const char* group, long long min, long long max,
                             SettingValue def, const char* metavar, const char* help);
+// The "threads" row every table shares: OpenMP threads, unset = all cores.
+SettingSpec threads_setting();
 SettingSpec positive_real_setting(const char* name, const char* group, const char* help);
 SettingSpec choice_setting(const char* name, const char* group, std::vector<std::string> choices,
                            const char* help);
