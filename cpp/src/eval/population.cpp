@@ -1,11 +1,12 @@
 // Population evaluation: (genome, image) pairs in items of kLanes, genomes interleaved into
-// lane order inside the parallel loop, no locks and no allocation; each thread uses its own
-// Workspace.
+// lane order inside the parallel loop (WorkPool), no locks and no allocation; each worker uses
+// its own Workspace.
 #include "evoae/eval/population.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "evoae/core/simd.h"
 
@@ -42,9 +43,9 @@ struct Layout {
 }  // namespace
 
 PopulationEvaluator::PopulationEvaluator(const Network& net, int threads)
-    : net_(net), threads_(threads > 0 ? threads : omp_get_max_threads()) {
-  workspaces_.reserve(threads_);
-  for (int t = 0; t < threads_; ++t) workspaces_.emplace_back(net);
+    : net_(net), pool_(threads > 0 ? threads : omp_get_max_threads()) {
+  workspaces_.reserve(pool_.threads());
+  for (int t = 0; t < pool_.threads(); ++t) workspaces_.emplace_back(net);
 }
 
 template <class Consume>
@@ -66,33 +67,42 @@ void PopulationEvaluator::run(const float* genomes, std::size_t P, const float* 
     storage[slot] = to_pack.size() - 1;
   }
   packed_.resize(to_pack.size() * G * kLanes);
-  const long packs = static_cast<long>(to_pack.size()), items = static_cast<long>(layout.items());
-#pragma omp parallel num_threads(threads_)
-  {
-#pragma omp for schedule(dynamic)
-    for (long k = 0; k < packs; ++k) {
+  if (pack_states_size_ < to_pack.size()) {
+    pack_states_ = std::make_unique<std::atomic<int>[]>(to_pack.size());
+    pack_states_size_ = to_pack.size();
+  }
+  for (std::size_t k = 0; k < to_pack.size(); ++k) pack_states_[k].store(kUnpacked);
+  // The first item that needs a packed copy makes it; another item needing it meanwhile waits
+  // the few microseconds this takes. No barrier between packing and computing.
+  const auto packed_copy = [&](std::size_t k) {
+    std::atomic<int>& state = pack_states_[k];
+    float* packed = packed_.data() + k * G * kLanes;
+    int expected = kUnpacked;
+    if (state.load(std::memory_order_acquire) != kPacked &&
+        state.compare_exchange_strong(expected, kPacking, std::memory_order_acq_rel)) {
       const float* source[kLanes];
       for (int lane = 0; lane < kLanes; ++lane) {
         const std::size_t g = layout.genome(to_pack[k], lane);
         source[lane] = g < P ? genomes + g * G : nullptr;
       }
-      float* packed = packed_.data() + k * G * kLanes;
       for (std::size_t i = 0; i < G; ++i)  // writes in order, reads kLanes streams
         for (int lane = 0; lane < kLanes; ++lane)
           packed[i * kLanes + lane] = source[lane] ? source[lane][i] : 0.0f;
+      state.store(kPacked, std::memory_order_release);
     }
-#pragma omp for schedule(dynamic)
-    for (long item = 0; item < items; ++item) {
-      std::size_t pairs[kLanes];
-      const float* lane_images[kLanes];
-      for (int lane = 0; lane < kLanes; ++lane) {
-        pairs[lane] = layout.pair(item, lane);
-        lane_images[lane] = images + (pairs[lane] < P * S ? pairs[lane] % S : 0) * in_size;
-      }
-      const float* packed = packed_.data() + storage[layout.slot_of(item)] * G * kLanes;
-      consume(net_.forward(packed, lane_images, workspaces_[omp_get_thread_num()]), pairs);
+    while (state.load(std::memory_order_acquire) != kPacked) std::this_thread::yield();
+    return packed;
+  };
+  pool_.run(static_cast<long>(layout.items()), [&](long item, int worker) {
+    std::size_t pairs[kLanes];
+    const float* lane_images[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) {
+      pairs[lane] = layout.pair(item, lane);
+      lane_images[lane] = images + (pairs[lane] < P * S ? pairs[lane] % S : 0) * in_size;
     }
-  }
+    const float* packed = packed_copy(storage[layout.slot_of(item)]);
+    consume(net_.forward(packed, lane_images, workspaces_[worker]), pairs);
+  });
 }
 
 void PopulationEvaluator::forward(const float* genomes, std::size_t P, const float* images,

@@ -1,4 +1,4 @@
-// Evaluation of many genomes on many images, parallel with OpenMP. Work items are kLanes (genome,
+// Evaluation of many genomes on many images, in parallel on a WorkPool (core/work_pool.h). Work items are kLanes (genome,
 // image) pairs run side by side in SIMD lanes (8 or 16, simd.h): first blocks of kLanes genomes on
 // one image each, then the pairs of the last P % kLanes genomes packed kLanes to an item, so only
 // the very last item can have empty lanes (population 19 on 10 images: 192 lanes for 190 pairs at
@@ -7,10 +7,13 @@
 // count.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <vector>
 
+#include "evoae/core/work_pool.h"
 #include "evoae/nn/network.h"
 
 namespace evoae {
@@ -40,7 +43,7 @@ class PopulationEvaluator {
   void sums(const float* genomes, std::size_t P, const float* inputs, std::size_t S,
             const ItemValue& value, double* out);
 
-  int threads() const { return threads_; }
+  int threads() const { return pool_.threads(); }
 
  private:
   // Runs every item and calls consume(output, pairs): output is the item's (output size,
@@ -51,12 +54,17 @@ class PopulationEvaluator {
   // out[g] = the sum of item_errors_[g * S + s] over s in image order.
   void sum_per_genome(std::size_t P, std::size_t S, double* out) const;
 
+  // A packed copy's state in the current call (see run()).
+  enum PackState { kUnpacked, kPacking, kPacked };
+
   const Network& net_;
-  int threads_;
-  std::vector<Workspace> workspaces_;  // one per thread, reused across calls
+  WorkPool pool_;
+  std::vector<Workspace> workspaces_;  // one per worker, reused across calls
   std::vector<float> packed_;          // (distinct genome slots, num_params, kLanes), reused
   std::vector<std::size_t> slot_storage_;  // slot -> its packed copy
   std::vector<long> slots_to_pack_;        // the first slot of each packed copy
+  std::unique_ptr<std::atomic<int>[]> pack_states_;  // per packed copy: PackState
+  std::size_t pack_states_size_ = 0;
   std::vector<double> item_errors_;    // (P, S), reused across calls
 };
 

@@ -1,0 +1,120 @@
+// The work pool; see work_pool.h.
+#include "evoae/core/work_pool.h"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define EVOAE_PAUSE() _mm_pause()
+#else
+#define EVOAE_PAUSE() std::this_thread::yield()
+#endif
+
+namespace evoae {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Spins (reading the clock every 64 pauses) until ready() or `microseconds` have passed.
+template <class Ready>
+bool spin_until(Ready&& ready, int microseconds) {
+  const auto deadline = Clock::now() + std::chrono::microseconds(microseconds);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      EVOAE_PAUSE();
+    }
+    if (Clock::now() >= deadline) return ready();
+  }
+}
+
+}  // namespace
+
+WorkPool::WorkPool(int threads) : threads_(threads > 0 ? threads : 1) {}
+
+WorkPool::~WorkPool() {
+  if (!team_ || team_pid_ != static_cast<long>(getpid())) {
+    team_.release();  // a forked child: the parent's threads are not ours to join
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(team_->mutex);
+    team_->stop = true;
+  }
+  team_->wake.notify_all();
+  for (std::thread& t : team_->helpers) t.join();
+}
+
+void WorkPool::start_team() {
+  if (team_) team_.release();  // inherited through fork(): its threads do not exist here
+  team_ = std::make_unique<Team>();
+  team_pid_ = static_cast<long>(getpid());
+  for (int worker = 1; worker < threads_; ++worker)
+    team_->helpers.emplace_back(&WorkPool::helper, this, worker);
+}
+
+void WorkPool::run_erased(long items, void* context, void (*call)(void*, long, int)) {
+  if (items <= 0) return;
+  if (threads_ == 1 || items == 1) {
+    for (long item = 0; item < items; ++item) call(context, item, 0);
+    return;
+  }
+  const Loop body{context, call};
+  if (!team_ || team_pid_ != static_cast<long>(getpid())) start_team();
+  // Close the ticket before changing items_ and body_: a helper that read the old ticket can
+  // then no longer claim with it (its compare-exchange fails), whatever it read since.
+  const std::uint32_t epoch = static_cast<std::uint32_t>(ticket_.load() >> 32) + 1;
+  ticket_.store(static_cast<std::uint64_t>(epoch) << 32 | kClosed);
+  items_.store(items, std::memory_order_relaxed);
+  body_.store(&body, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  ticket_.store(static_cast<std::uint64_t>(epoch) << 32);  // release: the above are visible
+  {
+    // Taking the lock orders this loop's start before any helper's check-then-sleep.
+    std::lock_guard<std::mutex> lock(team_->mutex);
+  }
+  team_->wake.notify_all();
+  work(epoch, 0);
+  const auto all_done = [&] { return done_.load(std::memory_order_acquire) == items; };
+  if (spin_until(all_done, kCallerSpinMicroseconds)) return;
+  while (!all_done()) std::this_thread::yield();  // a helper holding an item lost its core
+}
+
+void WorkPool::work(std::uint32_t epoch, int worker) {
+  std::uint64_t ticket = ticket_.load(std::memory_order_acquire);
+  for (;;) {
+    if (static_cast<std::uint32_t>(ticket >> 32) != epoch) return;
+    const std::uint32_t next = static_cast<std::uint32_t>(ticket);
+    if (next == kClosed || next >= static_cast<std::uint64_t>(items_.load())) return;
+    // Succeeds only while the ticket is still this loop's, so items_ and body_ were its own.
+    if (!ticket_.compare_exchange_weak(ticket, ticket + 1, std::memory_order_acq_rel)) continue;
+    const Loop* body = body_.load();
+    body->call(body->context, static_cast<long>(next), worker);
+    done_.fetch_add(1, std::memory_order_release);
+    ticket = ticket_.load(std::memory_order_acquire);
+  }
+}
+
+void WorkPool::helper(int worker) {
+  Team& team = *team_;
+  std::uint32_t seen = static_cast<std::uint32_t>(ticket_.load() >> 32);
+  const auto new_loop = [&] {
+    const std::uint64_t t = ticket_.load(std::memory_order_acquire);
+    return static_cast<std::uint32_t>(t >> 32) != seen && static_cast<std::uint32_t>(t) != kClosed;
+  };
+  for (;;) {
+    if (!spin_until(new_loop, kHelperSpinMicroseconds)) {
+      std::unique_lock<std::mutex> lock(team.mutex);
+      team.wake.wait(lock, [&] { return team.stop || new_loop(); });
+      if (team.stop) return;
+    }
+    const std::uint64_t t = ticket_.load(std::memory_order_acquire);
+    if (static_cast<std::uint32_t>(t) == kClosed) continue;  // the next loop is being set up
+    seen = static_cast<std::uint32_t>(t >> 32);
+    work(seen, worker);
+  }
+}
+
+}  // namespace evoae

@@ -1,0 +1,94 @@
+// WorkPool: every item of every loop runs exactly once, worker indices are in range and never
+// in use twice at once, a slow helper or a caller that finishes first does not lose items, a
+// pool keeps working in a forked child, and a pool with idle (spinning or sleeping) helpers is
+// destroyed without hanging.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "check.h"
+#include "evoae/core/work_pool.h"
+
+using evoae::WorkPool;
+
+namespace {
+
+// Runs `loops` loops of varying sizes; checks each item ran once and workers did not overlap.
+bool every_item_once(WorkPool& pool, int loops) {
+  bool ok = true;
+  std::vector<std::atomic<int>> in_use(pool.threads());
+  for (int loop = 0; loop < loops; ++loop) {
+    const long items = 1 + (loop * 7919) % 97;
+    std::vector<std::atomic<int>> runs(items);
+    pool.run(items, [&](long item, int worker) {
+      if (worker < 0 || worker >= pool.threads() || in_use[worker].exchange(1) != 0) ok = false;
+      runs[item].fetch_add(1);
+      in_use[worker].store(0);
+    });
+    for (auto& r : runs) ok = ok && r.load() == 1;
+  }
+  return ok;
+}
+
+}  // namespace
+
+TEST(every_item_runs_once_at_any_thread_count) {
+  for (int threads : {1, 2, 3, 5}) {
+    WorkPool pool(threads);
+    CHECK(pool.threads() == threads);
+    CHECK(every_item_once(pool, 2000));
+  }
+  WorkPool defaulted(0);
+  CHECK(defaulted.threads() == 1);
+}
+
+TEST(helpers_join_after_sleeping) {
+  WorkPool pool(3);
+  CHECK(every_item_once(pool, 10));
+  // Longer than the helpers' spin: they sleep, and a new loop must wake them.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::atomic<int> helpers_used{0};
+  for (int loop = 0; loop < 50 && helpers_used.load() == 0; ++loop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    pool.run(64, [&](long, int worker) {
+      if (worker != 0) helpers_used.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    });
+  }
+  CHECK(helpers_used.load() > 0);
+}
+
+TEST(a_slow_item_is_waited_for) {
+  WorkPool pool(2);
+  std::atomic<long> sum{0};
+  for (int loop = 0; loop < 20; ++loop)
+    pool.run(8, [&](long item, int) {
+      if (item == 7) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      sum.fetch_add(item + 1);
+    });
+  CHECK(sum.load() == 20 * 36);
+}
+
+TEST(a_forked_child_gets_its_own_team) {
+  WorkPool pool(2);
+  CHECK(every_item_once(pool, 100));
+  const pid_t child = fork();
+  if (child == 0) _exit(every_item_once(pool, 200) ? 0 : 1);
+  int status = 0;
+  CHECK(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(every_item_once(pool, 100));  // the parent's team is untouched
+}
+
+TEST(destroyed_while_helpers_are_idle) {
+  for (int i = 0; i < 20; ++i) {
+    WorkPool pool(3);
+    CHECK(every_item_once(pool, 5));
+    if (i % 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  WorkPool never_run(4);  // helpers start on the first run(): nothing to join
+}
