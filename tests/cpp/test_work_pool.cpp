@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -91,4 +92,26 @@ TEST(destroyed_while_helpers_are_idle) {
     if (i % 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   WorkPool never_run(4);  // helpers start on the first run(): nothing to join
+}
+
+TEST(a_helper_that_keeps_stalling_is_left_out_for_a_while) {
+  WorkPool pool(2);
+  // Items a helper takes stall for 2 ms (as if it lost its core); the caller's take 0.1 ms.
+  std::vector<int> helper_items;
+  for (int loop = 0; loop < 60; ++loop) {
+    std::atomic<int> by_helper{0};
+    pool.run(16, [&](long, int worker) {
+      if (worker == 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        return;
+      }
+      by_helper.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    });
+    helper_items.push_back(by_helper.load());
+  }
+  // Helpers took part at first, then the caller ran the loops alone.
+  CHECK(std::count_if(helper_items.begin(), helper_items.begin() + 10, [](int n) { return n > 0; }) > 0);
+  CHECK(std::all_of(helper_items.end() - 20, helper_items.end(), [](int n) { return n == 0; }));
+  CHECK(every_item_once(pool, 300));  // and comes back to them, every item still once
 }

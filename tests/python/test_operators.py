@@ -348,3 +348,42 @@ def test_compare_keeps_finished_runs_on_ctrl_c(monkeypatch):
         cmp.compare([("a", {}), ("b", {})], [0, 1], 1.0, log=None)
     assert [(r["setting"], r["seed"]) for r in e.value.results] == [("a", 0), ("a", 1)]
     assert cmp.summarise(e.value.results)[0]["runs"] == 2
+
+
+def test_compare_resume_keeps_earlier_runs(tmp_path):
+    first = cli("compare", "original", "fast:mutation=per-agent,mutations=1,population=6",
+                "--seconds", "0.3", "--seeds", "1", "--out", tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = {(r["setting"], r["seed"]): r for r in
+              json.loads((tmp_path / "compare.json").read_text())["runs"]}
+    more = cli("compare", "original", "fast:mutation=per-agent,mutations=1,population=6",
+               "gaussian-sa", "--seconds", "0.3", "--seeds", "2", "--resume", "--out", tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert "4 to run (2 kept)" in more.stderr
+    after = json.loads((tmp_path / "compare.json").read_text())
+    assert sorted((r["setting"], r["seed"]) for r in after["runs"]) == sorted(
+        (name, seed) for name in ("original", "fast", "gaussian-sa") for seed in (0, 1))
+    for key, run in before.items():  # kept as they were, not run again
+        assert next(r for r in after["runs"] if (r["setting"], r["seed"]) == key) == run
+    changed = cli("compare", "fast:mutation=per-agent,mutations=2,population=6", "--seconds",
+                  "0.3", "--seeds", "1", "--resume", "--out", tmp_path)  # other kwargs: rerun
+    assert changed.returncode == 0 and "1 to run (0 kept)" in changed.stderr
+    other = cli("compare", "original", "--seconds", "0.5", "--resume", "--out", tmp_path)
+    assert other.returncode == 2 and "ran with seconds 0.3" in other.stderr
+
+
+def test_compare_saves_after_every_run(monkeypatch):
+    from evoae.cli import compare as cmp
+
+    def fake_run(name, kwargs, seed, *rest):
+        return {"setting": name, "seed": seed, "kwargs": kwargs, "generations": 1,
+                "final_mae": 0.1, "curve": [(0.0, 0, 0.2)]}
+
+    monkeypatch.setattr(cmp, "run_one", fake_run)
+    saved = []
+    earlier = [fake_run("a", {}, 0)]
+    results = cmp.compare([("a", {}), ("b", {})], [0, 1], 1.0, log=None, earlier=earlier,
+                          saved=lambda runs: saved.append([(r["setting"], r["seed"]) for r in runs]))
+    assert [len(s) for s in saved] == [2, 3, 4]  # the kept run, then one more each time
+    assert [(r["setting"], r["seed"]) for r in results] == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
+    assert results[0] is earlier[0]

@@ -57,7 +57,8 @@ void WorkPool::start_team() {
 
 void WorkPool::run_erased(long items, void* context, void (*call)(void*, long, int)) {
   if (items <= 0) return;
-  if (threads_ == 1 || items == 1) {
+  if (threads_ == 1 || items == 1 || solo_loops_left_ > 0) {
+    if (solo_loops_left_ > 0) --solo_loops_left_;
     for (long item = 0; item < items; ++item) call(context, item, 0);
     return;
   }
@@ -76,10 +77,19 @@ void WorkPool::run_erased(long items, void* context, void (*call)(void*, long, i
     std::lock_guard<std::mutex> lock(team_->mutex);
   }
   team_->wake.notify_all();
+  const auto started = Clock::now();
   work(epoch, 0);
+  const auto worked = Clock::now();
   const auto all_done = [&] { return done_.load(std::memory_order_acquire) == items; };
-  if (spin_until(all_done, kCallerSpinMicroseconds)) return;
-  while (!all_done()) std::this_thread::yield();  // a helper holding an item lost its core
+  if (!spin_until(all_done, kCallerSpinMicroseconds))
+    while (!all_done()) std::this_thread::yield();  // a helper holding an item lost its core
+  const double waited = std::chrono::duration<double>(Clock::now() - worked).count();
+  const double total = std::chrono::duration<double>(Clock::now() - started).count();
+  stall_share_ += kStallWeight * ((total > 0.0 ? waited / total : 0.0) - stall_share_);
+  if (stall_share_ > kStallShare) {
+    solo_loops_left_ = kSoloLoops;
+    stall_share_ = 0.0;
+  }
 }
 
 void WorkPool::work(std::uint32_t epoch, int worker) {

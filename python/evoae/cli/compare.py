@@ -9,9 +9,9 @@ import argparse
 import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -154,20 +154,31 @@ def run_one(name: str, kwargs: dict, seed: int, seconds: float, threads: Optiona
 
 def compare(settings: list[tuple[str, dict]], seeds: list[int], seconds: float,
             threads: Optional[int] = 1, jobs: int = 1, samples: int = 10, log=sys.stderr,
-            interval: Optional[float] = None) -> list[dict]:
+            interval: Optional[float] = None, earlier: Sequence[dict] = (),
+            saved: Optional[Callable[[list[dict]], None]] = None) -> list[dict]:
     """Runs every setting with every seed; returns run_one's results in that order. The
-    curves get a point every `interval` seconds (default: about 500 points a run)."""
+    curves get a point every `interval` seconds (default: about 500 points a run). A run in
+    `earlier` (run_one's results, of the same seconds, threads and samples) with the same
+    setting name, keyword arguments and seed is kept, not run again. `saved(finished runs)` is
+    called after each run finishes, so that a long comparison can be written as it goes."""
     if interval is None:
         interval = min(1.0, max(0.02, seconds / 500))
     tasks = [(name, kwargs, seed) for name, kwargs in settings for seed in seeds]
+    kept = {(r["setting"], json.dumps(r.get("kwargs"), sort_keys=True), r["seed"]): r
+            for r in earlier}
+    results: list[Optional[dict]] = [
+        kept.get((name, json.dumps(kwargs, sort_keys=True), seed)) for name, kwargs, seed in tasks]
+    to_run = [i for i, r in enumerate(results) if r is None]
     if log:
         print(f"evoae compare: {len(settings)} settings x {len(seeds)} seeds, {seconds:g} s "
-              f"each, {jobs} at a time ({threads or 'all'} threads each): about "
-              f"{len(tasks) * seconds / jobs / 60:.1f} min", file=log)
-    results: list[Optional[dict]] = [None] * len(tasks)
+              f"each, {len(to_run)} to run ({len(tasks) - len(to_run)} kept), {jobs} at a time "
+              f"({threads or 'all'} threads each): about "
+              f"{len(to_run) * seconds / jobs / 60:.1f} min", file=log)
 
     def report(i: int, r: dict) -> None:
         results[i] = r
+        if saved:
+            saved([x for x in results if x is not None])
         if log:
             done = sum(x is not None for x in results)
             print(f"[{done}/{len(tasks)}] {r['setting']} seed {r['seed']}: MAE "
@@ -177,15 +188,15 @@ def compare(settings: list[tuple[str, dict]], seeds: list[int], seconds: float,
 
     try:
         if jobs <= 1:
-            for i, (name, kwargs, seed) in enumerate(tasks):
-                report(i, run_one(name, kwargs, seed, seconds, threads, samples, interval))
+            for i in to_run:
+                report(i, run_one(*tasks[i], seconds, threads, samples, interval))
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(run_one, name, kwargs, seed, seconds, threads, samples,
-                                       interval) for name, kwargs, seed in tasks]
+                futures = {pool.submit(run_one, *tasks[i], seconds, threads, samples,
+                                       interval): i for i in to_run}
                 try:
-                    for i, future in enumerate(futures):
-                        report(i, future.result())
+                    for future in as_completed(futures):
+                        report(futures[future], future.result())
                 except KeyboardInterrupt:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
@@ -298,7 +309,10 @@ def add_compare_command(commands) -> None:
     p.add_argument("--samples", type=int_at_least(1), default=10,
                    help="digits 0..N-1 of the ten digits")
     p.add_argument("--out", type=Path, default=Path("evoae-compare"),
-                   help="folder for compare.png and compare.json")
+                   help="folder for compare.png and compare.json (written after every run)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the runs already in OUT/compare.json (same seconds, threads and "
+                        "samples) and run only the missing ones: a long comparison in parts")
     p.set_defaults(handler=command_compare)
 
 
@@ -315,26 +329,47 @@ def command_compare(args: argparse.Namespace) -> int:
         _check_setting(name, kwargs, args.samples)
     images = data.scale(data.ten_digits()[:args.samples])
     median_image = float(np.abs(images - np.median(images, axis=0)).mean())
+    earlier = _earlier_runs(args.out / "compare.json", args) if args.resume else []
     probe_writable(args.out)
     started = time.perf_counter()
+
+    def save(results: list[dict]) -> None:
+        write_text_atomically(args.out / "compare.json", json.dumps(
+            {"seconds": args.seconds, "seeds": args.seeds, "threads": args.threads,
+             "jobs": args.jobs, "samples": args.samples, "median_image_mae": median_image,
+             "backprop_mae": BACKPROP_MAE, "table": summarise(results), "runs": results,
+             "wall_seconds": time.perf_counter() - started}, indent=1) + "\n")
+
     try:
         results, interrupted = compare(settings, list(range(args.seeds)), args.seconds,
-                                       args.threads, args.jobs, args.samples), False
+                                       args.threads, args.jobs, args.samples,
+                                       earlier=earlier, saved=save), False
     except Interrupted as e:  # Ctrl-C: report the runs that finished
         results, interrupted = e.results, True
         print(f"interrupted: {len(results)} runs finished", file=sys.stderr)
         if not results:
             return 130
-    table = summarise(results)
-    print(format_table(table, args.seconds, median_image))
+    save(results)
+    print(format_table(summarise(results), args.seconds, median_image))
     save_plot(args.out / "compare.png", results, median_image, args.seconds)
-    write_text_atomically(args.out / "compare.json", json.dumps(
-        {"seconds": args.seconds, "seeds": args.seeds, "threads": args.threads,
-         "jobs": args.jobs, "samples": args.samples, "median_image_mae": median_image,
-         "backprop_mae": BACKPROP_MAE, "table": table, "runs": results,
-         "wall_seconds": time.perf_counter() - started}, indent=1) + "\n")
     print(f"wrote {args.out / 'compare.png'} and {args.out / 'compare.json'}")
     return 130 if interrupted else 0
+
+
+def _earlier_runs(path: Path, args: argparse.Namespace) -> list[dict]:
+    """The runs of an earlier `compare --out` to keep; refused if they ran otherwise."""
+    if not path.exists():
+        return []
+    try:
+        report = json.loads(path.read_text())
+        runs = report["runs"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"--resume: {path} is not a compare.json ({e})") from None
+    for key in ("seconds", "threads", "samples"):
+        if report.get(key) != getattr(args, key):
+            raise ValueError(f"--resume: {path} ran with {key} {report.get(key)}, this "
+                             f"comparison with {getattr(args, key)}: use another --out")
+    return runs
 
 
 def _check_setting(name: str, kwargs: dict, samples: int) -> None:

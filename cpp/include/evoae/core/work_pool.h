@@ -49,6 +49,16 @@ class WorkPool {
   static constexpr int kHelperSpinMicroseconds = 100;
   static constexpr int kCallerSpinMicroseconds = 20;
 
+  // Under load (another busy process on a small machine) a helper can lose its core in the
+  // middle of an item, and the loop waits for it for a time slice of the OS, milliseconds: two
+  // threads then run slower than one. So the caller tracks the share of each loop it spent
+  // waiting for the last items (an average over recent loops, weight kStallWeight each); above
+  // kStallShare it runs the next kSoloLoops loops alone, then tries the helpers again. A quiet
+  // machine waits for at most part of one item and never crosses it.
+  static constexpr double kStallShare = 0.25;
+  static constexpr double kStallWeight = 0.1;
+  static constexpr int kSoloLoops = 200;
+
  private:
   // The helpers and what they wait on. A process forked from this one has none of the threads,
   // so a pool used in a child starts a team of its own (the parent's is left as it was).
@@ -75,6 +85,8 @@ class WorkPool {
   void work(std::uint32_t epoch, int worker);
 
   int threads_;
+  double stall_share_ = 0.0;  // recent loops' share of time waiting for helpers
+  int solo_loops_left_ = 0;
   std::unique_ptr<Team> team_;
   long team_pid_ = 0;
   std::atomic<std::uint64_t> ticket_{0};
