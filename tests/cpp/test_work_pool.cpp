@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -20,7 +22,7 @@ namespace {
 
 // Runs `loops` loops of varying sizes; checks each item ran once and workers did not overlap.
 bool every_item_once(WorkPool& pool, int loops) {
-  bool ok = true;
+  std::atomic<bool> ok{true};
   std::vector<std::atomic<int>> in_use(pool.threads());
   for (int loop = 0; loop < loops; ++loop) {
     const long items = 1 + (loop * 7919) % 97;
@@ -30,9 +32,10 @@ bool every_item_once(WorkPool& pool, int loops) {
       runs[item].fetch_add(1);
       in_use[worker].store(0);
     });
-    for (auto& r : runs) ok = ok && r.load() == 1;
+    for (auto& r : runs)
+      if (r.load() != 1) ok = false;
   }
-  return ok;
+  return ok.load();
 }
 
 }  // namespace
@@ -114,4 +117,25 @@ TEST(a_helper_that_keeps_stalling_is_left_out_for_a_while) {
   CHECK(std::count_if(helper_items.begin(), helper_items.begin() + 10, [](int n) { return n > 0; }) > 0);
   CHECK(std::all_of(helper_items.end() - 20, helper_items.end(), [](int n) { return n == 0; }));
   CHECK(every_item_once(pool, 300));  // and comes back to them, every item still once
+}
+
+TEST(an_item_that_throws_reaches_the_caller_after_every_item_ran) {
+  for (int threads : {1, 3}) {
+    WorkPool pool(threads);
+    for (int loop = 0; loop < 50; ++loop) {
+      std::vector<std::atomic<int>> runs(40);
+      std::string thrown;
+      try {
+        pool.run(40, [&](long item, int) {
+          runs[item].fetch_add(1);
+          if (item % 13 == 5) throw std::runtime_error("item " + std::to_string(item));
+        });
+      } catch (const std::runtime_error& e) {
+        thrown = e.what();
+      }
+      CHECK(thrown == "item 5");  // the lowest item's, whichever thread threw first
+      for (auto& r : runs) CHECK(r.load() == 1);
+    }
+    CHECK(every_item_once(pool, 100));  // usable afterwards
+  }
 }

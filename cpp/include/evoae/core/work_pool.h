@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -35,7 +36,8 @@ class WorkPool {
   int threads() const { return threads_; }
 
   // Calls body(item, worker) once for each item in [0, items), worker in [0, threads()) (0 is the
-  // calling thread; no two calls at once share a worker index). Returns when all are done. Not
+  // calling thread; no two calls at once share a worker index). Returns when all are done; if
+  // items threw, every item still ran and the lowest item's exception is rethrown here. Not
   // re-entrant: one run() at a time per pool.
   template <class F>
   void run(long items, F&& body) {
@@ -53,8 +55,10 @@ class WorkPool {
   // middle of an item, and the loop waits for it for a time slice of the OS, milliseconds: two
   // threads then run slower than one. So the caller tracks the share of each loop it spent
   // waiting for the last items (an average over recent loops, weight kStallWeight each); above
-  // kStallShare it runs the next kSoloLoops loops alone, then tries the helpers again. A quiet
-  // machine waits for at most part of one item and never crosses it.
+  // kStallShare it runs the next kSoloLoops loops alone, then tries the helpers again. Waiting
+  // for up to one item (the caller's average) is the loop's own imbalance and does not count,
+  // so a quiet machine stays below it; a loop of few, very unequal items may not, which costs
+  // speed only.
   static constexpr double kStallShare = 0.25;
   static constexpr double kStallWeight = 0.1;
   static constexpr int kSoloLoops = 200;
@@ -80,9 +84,12 @@ class WorkPool {
   };
   void run_erased(long items, void* context, void (*call)(void*, long, int));
   void start_team();
-  void helper(int worker);
-  // Claims and runs items of `epoch` until none are left or a later loop began.
-  void work(std::uint32_t epoch, int worker);
+  void helper(int worker, std::uint32_t seen_epoch);
+  // Claims and runs items of `epoch` until none are left or a later loop began; returns how
+  // many it ran.
+  long work(std::uint32_t epoch, int worker);
+  // Runs one item; an exception is kept (the lowest item's) for run() to rethrow.
+  void run_item(const Loop& body, long item, int worker);
 
   int threads_;
   double stall_share_ = 0.0;  // recent loops' share of time waiting for helpers
@@ -93,6 +100,9 @@ class WorkPool {
   std::atomic<long> items_{0};
   std::atomic<const Loop*> body_{nullptr};
   std::atomic<long> done_{0};
+  std::mutex error_mutex_;
+  std::exception_ptr error_;  // the exception of the lowest item that threw in this loop
+  long error_item_ = 0;
 };
 
 }  // namespace evoae
