@@ -23,9 +23,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from workload import fma_peak, fraction_of_peak
 
 HERE = Path(__file__).resolve().parent
-FLOPS_PER_EVAL = 354_000  # the paper's network, one image (nominal)
 GENERATIONS = {20: 6000, 64: 1600, 256: 400}  # about 3-6 s each: start-up effects stay small
 
 
@@ -73,9 +73,7 @@ def main() -> int:
         python, _, path = where.partition(":")
         builds[name] = (python, path or None)
     env_extra = dict(e.split("=", 1) for e in args.env)
-    peak = json.loads(args.peak.read_text() if args.peak else subprocess.run(
-        [str(HERE / "peak" / "fma_peak.sh")], check=True, capture_output=True, text=True).stdout)
-    widest = peak["gflops_16_wide"] or peak["gflops_8_wide"]
+    peak = fma_peak(args.peak)
     load = subprocess.Popen([sys.executable, str(HERE / "cpu_load.py")]) if args.load else None
     runs: dict[str, list[float]] = {}
     genomes: dict[str, np.ndarray] = {}
@@ -99,8 +97,7 @@ def main() -> int:
     for key, values in runs.items():
         name, p, t = key.split()
         median = statistics.median(values)
-        gflops = median * FLOPS_PER_EVAL / 1e9
-        fraction = gflops / widest[str(peak["cores"])]  # of the machine's peak, all cores
+        gflops, fraction = fraction_of_peak(median, peak)
         table.append(dict(build=name, population=int(p[1:]), threads=int(t[1:]),
                           evals_per_second=median, gflops=gflops, fraction_of_peak=fraction,
                           runs=values))

@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, distribution, version
 from pathlib import Path
 
 from cpu_load import wait_until_quiet
+from workload import fma_peak, fraction_of_peak
 
 HERE = Path(__file__).resolve().parent
 PEERS = ("torch", "pygad", "numpy")
@@ -50,6 +51,9 @@ def parse_args() -> argparse.Namespace:
                          HERE / "results" / "side_by_side.json")
     p.add_argument("--only", nargs="+", choices=("evoae",) + PEERS, default=None,
                    help="measure only these implementations (evoae is always measured)")
+    p.add_argument("--peak", type=Path, default=None,
+                   help="peak/fma_peak.sh's JSON for evoae's fraction of the FMA peak (else "
+                        "measured at the end)")
     return p.parse_args()
 
 
@@ -200,6 +204,12 @@ def main() -> None:
     results = run_all(((*c, ()) for c in configurations(args)), args)
     print_table(results, args.repeats)
     summary = summarise(results)
+    peak = fma_peak(args.peak)
+    for r in results:
+        if r["implementation"] == "evoae" and "evals_per_s" in r:
+            r["gflops"], r["fraction_of_peak"] = fraction_of_peak(r["evals_per_s"], peak)
+            print(f"evoae on {r['threads']} threads: {r['gflops']:.1f} GFLOP/s, "
+                  f"{r['fraction_of_peak']:.1%} of the {peak['cores']}-core FMA peak")
     for s in summary:
         b = s["peer_best"]
         print(f"evoae ({s['evoae_threads']} threads) / {s['peer']} at its best "
@@ -216,6 +226,7 @@ def main() -> None:
         "settings": {"seconds": args.seconds, "repeats": args.repeats, "warmup": args.warmup,
                      "tuned_allocator": TUNED_MALLOC},
         "machine": info,
+        "fma_peak": peak,
         "load_average_before": load,
         "total_seconds": time.perf_counter() - start,
         "results": results,

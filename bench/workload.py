@@ -58,3 +58,28 @@ def trainer_settings(networks: int, threads: int) -> dict:
     networks is 1, else a network per lane."""
     return {"networks": networks, "optimizer": "adam", "learning_rate": LEARNING_RATE,
             "loss": "mae", "threads": threads, "seed": SEED}
+
+
+# Nominal FLOPs of one image evaluation of the paper's network (multiply-adds x 2), what
+# "fraction of peak" counts.
+FLOPS_PER_EVAL = 354_000
+
+
+def fma_peak(path=None) -> dict:
+    """The machine's fp32 FMA peak: peak/fma_peak.sh's JSON, read from `path` or measured now."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    if path is not None:
+        return json.loads(Path(path).read_text())
+    meter = Path(__file__).resolve().parent / "peak" / "fma_peak.sh"
+    return json.loads(subprocess.run([str(meter)], check=True, capture_output=True,
+                                     text=True).stdout)
+
+
+def fraction_of_peak(evals_per_s: float, peak: dict) -> tuple[float, float]:
+    """(GFLOP/s, fraction of the all-core peak of the widest vectors) of an evaluation rate."""
+    widest = peak["gflops_16_wide"] or peak["gflops_8_wide"]
+    gflops = evals_per_s * FLOPS_PER_EVAL / 1e9
+    return gflops, gflops / widest[str(peak["cores"])]

@@ -91,3 +91,13 @@ def test_trainer_settings_are_the_workload(bench):
         before = trainer.evaluations
         assert trainer.advance(2, float("inf")) == (2, "generations")
         assert trainer.evaluations - before == 2 * networks * 10  # what evals/s counts
+
+
+def test_fraction_of_peak_by_hand(bench):
+    _, workload, _ = bench
+    peak = {"cores": 2, "gflops_8_wide": {"1": 100.0, "2": 200.0},
+            "gflops_16_wide": {"1": 110.0, "2": 220.0}}
+    gflops, fraction = workload.fraction_of_peak(310_000, peak)  # 310,000 x 354,000 FLOPs
+    assert gflops == pytest.approx(109.74) and fraction == pytest.approx(109.74 / 220.0)
+    peak["gflops_16_wide"] = None  # an AVX2 machine: the 8-wide peak is the widest
+    assert workload.fraction_of_peak(310_000, peak)[1] == pytest.approx(109.74 / 200.0)
