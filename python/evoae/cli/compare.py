@@ -71,6 +71,11 @@ PRESETS: dict[str, dict] = {
     # PGPE with ClipUp (Sehnke et al. 2010; Toklu et al. 2020): symmetric pairs, one sigma per
     # parameter, clipped momentum steps on the mean.
     "pgpe": dict(population=20, strategy="pgpe"),
+    # Evolution with gradients (Lamarckian memetic GA): every child learns 30 Adam steps (rate
+    # 0.003) on the generation's images before it is measured and keeps what it learned;
+    # population 17 = 16 children (one lane group) and the elite.
+    "memetic": dict(population=17, mutations=1, mutation="gaussian", sigma=0.5,
+                    step_control="self-adaptive", gradient_steps=30, gradient_rate=0.003),
 }
 #: Backpropagation, as evoae.Trainer keyword arguments with "system" naming it: the trainer's
 #: defaults (Adam, learning rate 0.01, one network, every image every step).
