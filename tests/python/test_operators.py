@@ -372,6 +372,32 @@ def test_compare_resume_keeps_earlier_runs(tmp_path):
     assert other.returncode == 2 and "ran with seconds 0.3" in other.stderr
 
 
+def test_compare_on_an_idx_file_with_mini_batches(tmp_path):
+    digits, _ = mnist_like(30)
+    path = write_idx(tmp_path / "digits-idx3-ubyte.gz", digits)
+    done = cli("compare", "original+batch=8", "--data", path, "--samples", "24",
+               "--seconds", "0.3", "--seeds", "1", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert "24 images of digits-idx3-ubyte.gz" in done.stdout
+    report = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert report["samples"] == 24 and report["data"] == str(path.resolve())
+    scaled = evoae.data.scale(digits[:24])
+    median = np.abs(scaled - np.median(scaled, axis=0)).mean()
+    assert report["median_image_mae"] == pytest.approx(median, rel=1e-6)
+    run = report["runs"][0]
+    assert run["settings"]["batch"] == 8
+    # the final MAE is the best agent's over all 24 images, not over a batch of 8
+    evo = evoae.Evolution(evoae.varadi_network(), scaled, population=20, mutations=10,
+                          batch=8, seed=0, threads=1)
+    evo.run(generations=run["generations"])
+    assert run["final_mae"] == pytest.approx(evo.evaluate_best_on_all_images().mae, rel=1e-6)
+    other = cli("compare", "original+batch=8", "--seconds", "0.3", "--seeds", "1",
+                "--resume", "--out", tmp_path / "out")  # the ten digits, not the file
+    assert other.returncode == 2 and "ran with data" in other.stderr
+    too_many = cli("compare", "original", "--data", path, "--samples", "31", "--out", tmp_path)
+    assert too_many.returncode == 2 and "has 30 images" in too_many.stderr
+
+
 def test_compare_saves_after_every_run(monkeypatch):
     from evoae.cli import compare as cmp
 

@@ -1,5 +1,5 @@
-"""`evoae compare`: several settings, the same time budget each, on the ten digits, several
-seeds each: evolution's presets and strategies and backpropagation (evoae.Trainer) side by
+"""`evoae compare`: several settings, the same time budget each, on the ten digits (or the
+images of an IDX file), several seeds each: evolution's presets and strategies and backpropagation (evoae.Trainer) side by
 side; a table of the final mean |error| per pixel (median, min, max) and a plot of error
 against time, next to the reference points of the paper's network (predicting the per-pixel
 median image: 0.097; backpropagation as the reference system measured it: about 0.05)."""
@@ -18,6 +18,8 @@ import numpy as np
 from ..evo.settings import SETTINGS, bounds
 from ..io.atomic import write_text_atomically
 from .arguments import int_at_least, positive_float, probe_writable
+from .outputs import median_image_mae
+from .run_options import scaled_images
 
 __all__ = ["PRESETS", "BACKPROP", "SYSTEMS", "parse_setting", "run_one", "compare", "Interrupted", "summarise",
            "format_table", "save_plot", "add_compare_command", "command_compare"]
@@ -124,10 +126,16 @@ def parse_setting(text: str) -> tuple[str, dict]:
     return name, base
 
 
-def _start(kwargs: dict, samples: int, seed: int, threads: Optional[int]):
-    """The system a setting names (an Evolution, or with system=backprop a Trainer) on the
-    first `samples` of the ten digits."""
+def ten_digits() -> np.ndarray:
+    """The ten digits, scaled as the paper's network reads them."""
     from .. import data
+
+    return data.scale(data.ten_digits())
+
+
+def _start(kwargs: dict, images: np.ndarray, seed: int, threads: Optional[int]):
+    """The system a setting names (an Evolution, or with system=backprop a Trainer) on
+    `images` (scaled)."""
     from ..evo.evolution import Evolution
     from ..nn.network import varadi_network
     from ..train.trainer import Trainer
@@ -137,16 +145,15 @@ def _start(kwargs: dict, samples: int, seed: int, threads: Optional[int]):
     if system not in SYSTEMS:
         raise ValueError(f"system must be one of {', '.join(SYSTEMS)}, got {system!r}")
     cls = Trainer if system == "backprop" else Evolution
-    return cls(varadi_network(), data.scale(data.ten_digits()[:samples]), seed=seed,
-               threads=threads, **kwargs)
+    return cls(varadi_network(), images, seed=seed, threads=threads, **kwargs)
 
 
 def run_one(name: str, kwargs: dict, seed: int, seconds: float, threads: Optional[int],
-            samples: int = 10, interval: float = 0.5) -> dict:
-    """One run: `seconds` of evolution (or backpropagation) on the first `samples` of the ten
-    digits. Returns the curve (seconds, generation (step), best MAE) and the final MAE of the
-    best on all images."""
-    evo = _start(kwargs, samples, seed, threads)
+            images: Optional[np.ndarray] = None, interval: float = 0.5) -> dict:
+    """One run: `seconds` of evolution (or backpropagation) on `images` (scaled; default the
+    ten digits). Returns the curve (seconds, generation (step), best MAE; with mini-batches
+    the best on the batch) and the final MAE of the best on all images."""
+    evo = _start(kwargs, ten_digits() if images is None else images, seed, threads)
     curve = [(0.0, 0, evo.best_mae)]
     evo.run(seconds=seconds, interval=interval,
             callback=lambda p: curve.append((p.elapsed, p.generation, p.best_mae)) and False)
@@ -158,12 +165,13 @@ def run_one(name: str, kwargs: dict, seed: int, seconds: float, threads: Optiona
 
 
 def compare(settings: list[tuple[str, dict]], seeds: list[int], seconds: float,
-            threads: Optional[int] = 1, jobs: int = 1, samples: int = 10, log=sys.stderr,
+            threads: Optional[int] = 1, jobs: int = 1, images: Optional[np.ndarray] = None,
+            log=sys.stderr,
             interval: Optional[float] = None, earlier: Sequence[dict] = (),
             saved: Optional[Callable[[list[dict]], None]] = None) -> list[dict]:
     """Runs every setting with every seed; returns run_one's results in that order. The
     curves get a point every `interval` seconds (default: about 500 points a run). A run in
-    `earlier` (run_one's results, of the same seconds, threads and samples) with the same
+    `earlier` (run_one's results, of the same seconds, threads and images) with the same
     setting name, keyword arguments and seed is kept, not run again. `saved(finished runs)` is
     called after each run finishes, so that a long comparison can be written as it goes."""
     if interval is None:
@@ -194,10 +202,10 @@ def compare(settings: list[tuple[str, dict]], seeds: list[int], seconds: float,
     try:
         if jobs <= 1:
             for i in to_run:
-                report(i, run_one(*tasks[i], seconds, threads, samples, interval))
+                report(i, run_one(*tasks[i], seconds, threads, images, interval))
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(run_one, *tasks[i], seconds, threads, samples,
+                futures = {pool.submit(run_one, *tasks[i], seconds, threads, images,
                                        interval): i for i in to_run}
                 try:
                     for future in as_completed(futures):
@@ -236,9 +244,10 @@ def summarise(results: list[dict]) -> list[dict]:
     return table
 
 
-def format_table(table: list[dict], seconds: float, median_image: float) -> str:
+def format_table(table: list[dict], seconds: float, median_image: float,
+                 images: str = "ten digits") -> str:
     width = max(len("setting"), *(len(row["setting"]) for row in table))
-    lines = [f"final mean |error| per pixel after {seconds:g} s (best agent, ten digits)",
+    lines = [f"final mean |error| per pixel after {seconds:g} s (best agent, {images})",
              f"{'setting':<{width}}  runs  generations  median     min     max",
              "-" * (width + 45)]
     for row in table:
@@ -253,7 +262,8 @@ def format_table(table: list[dict], seconds: float, median_image: float) -> str:
     return "\n".join(lines)
 
 
-def save_plot(path: Path, results: list[dict], median_image: float, seconds: float) -> None:
+def save_plot(path: Path, results: list[dict], median_image: float, seconds: float,
+              images: str = "the ten digits") -> None:
     """Best MAE against seconds, one line per run, one colour per setting."""
     from ..pictures import plt, save_figure  # matplotlib with the Agg backend
 
@@ -274,7 +284,7 @@ def save_plot(path: Path, results: list[dict], median_image: float, seconds: flo
     ax.set_xlim(1e-2, seconds * 1.05)
     ax.set_xlabel("seconds")
     ax.set_ylabel("best mean |error| per pixel")
-    ax.set_title("evoae compare: the ten digits, the paper's network", fontsize=9)
+    ax.set_title(f"evoae compare: {images}, the paper's network", fontsize=9)
     ax.grid(True, which="both", lw=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -288,15 +298,17 @@ def add_compare_command(commands) -> None:
     p = commands.add_parser(
         "compare",
         help="compare evolution's settings and backpropagation for the same time budget on "
-             "the ten digits",
+             "the ten digits or an IDX file",
         description=(
-            "Run several settings for the same time budget on the ten digits, with several "
-            "seeds each: evolution's operators and strategies, and backpropagation (the preset "
+            "Run several settings for the same time budget on the ten digits (or --data), with "
+            "several seeds each: evolution's operators and strategies, and backpropagation (the preset "
             "backprop: evoae train's defaults, Adam); print a table of the final mean |error| "
             "per pixel (median, min, max over seeds) and write compare.png (error against "
             "time) and compare.json (every curve) to --out. Reference points: the per-pixel "
             "median image 0.097, backpropagation in the reference system about 0.05, the "
-            f"original loop after 30,000 generations 0.09-0.11. Presets: {presets}."),
+            "original loop after 30,000 generations 0.09-0.11 (on the ten digits). Mini-batch "
+            "fitness is a setting: PRESET+batch=B. "
+            f"Presets: {presets}."),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("settings", nargs="*", default=DEFAULT_SETTINGS, metavar="SETTING",
@@ -311,29 +323,33 @@ def add_compare_command(commands) -> None:
     p.add_argument("--jobs", type=int_at_least(1), default=1,
                    help="runs at the same time (each with --threads threads: keep "
                         "jobs x threads at most the number of cores)")
-    p.add_argument("--samples", type=int_at_least(1), default=10,
-                   help="digits 0..N-1 of the ten digits")
+    p.add_argument("--samples", type=int_at_least(1), default=None,
+                   help="number of images: digits 0..N-1 of the ten digits (default 10), or "
+                        "the first N images of --data (default: all of them)")
+    p.add_argument("--data", type=Path, default=None,
+                   help="an IDX image file (raw or .gz) of 28x28 images instead of the ten "
+                        "digits, e.g. the MNIST test set t10k-images-idx3-ubyte.gz")
     p.add_argument("--out", type=Path, default=Path("evoae-compare"),
                    help="folder for compare.png and compare.json (written after every run)")
     p.add_argument("--resume", action="store_true",
-                   help="keep the runs already in OUT/compare.json (same seconds, threads and "
-                        "samples) and run only the missing ones: a long comparison in parts")
+                   help="keep the runs already in OUT/compare.json (same seconds, threads, "
+                        "data and samples) and run only the missing ones: a long comparison "
+                        "in parts")
     p.set_defaults(handler=command_compare)
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    from .. import data
-
-    if args.samples > 10:
-        raise ValueError(f"--samples {args.samples}: the ten digits are 10")
+    images = scaled_images(args)  # refuses a bad file or too many samples before any run
+    args.samples = len(images)
+    args.data = str(args.data.resolve()) if args.data else None
+    described = f"{args.samples} images of {Path(args.data).name}" if args.data else "ten digits"
     settings = [parse_setting(text) for text in args.settings]
     names = [name for name, _ in settings]
     if len(set(names)) != len(names):
         raise ValueError(f"settings named twice: {', '.join(names)}")
     for name, kwargs in settings:  # fail now, not after an hour of the others
-        _check_setting(name, kwargs, args.samples)
-    images = data.scale(data.ten_digits()[:args.samples])
-    median_image = float(np.abs(images - np.median(images, axis=0)).mean())
+        _check_setting(name, kwargs, images)
+    median_image = median_image_mae(images)
     earlier = _earlier_runs(args.out / "compare.json", args) if args.resume else []
     probe_writable(args.out)
     started = time.perf_counter()
@@ -341,13 +357,14 @@ def command_compare(args: argparse.Namespace) -> int:
     def save(results: list[dict]) -> None:
         write_text_atomically(args.out / "compare.json", json.dumps(
             {"seconds": args.seconds, "seeds": args.seeds, "threads": args.threads,
-             "jobs": args.jobs, "samples": args.samples, "median_image_mae": median_image,
+             "jobs": args.jobs, "data": args.data, "samples": args.samples,
+             "median_image_mae": median_image,
              "backprop_mae": BACKPROP_MAE, "table": summarise(results), "runs": results,
              "wall_seconds": time.perf_counter() - started}, indent=1) + "\n")
 
     try:
         results, interrupted = compare(settings, list(range(args.seeds)), args.seconds,
-                                       args.threads, args.jobs, args.samples,
+                                       args.threads, args.jobs, images,
                                        earlier=earlier, saved=save), False
     except Interrupted as e:  # Ctrl-C: report the runs that finished
         results, interrupted = e.results, True
@@ -355,8 +372,9 @@ def command_compare(args: argparse.Namespace) -> int:
         if not results:
             return 130
     save(results)
-    print(format_table(summarise(results), args.seconds, median_image))
-    save_plot(args.out / "compare.png", results, median_image, args.seconds)
+    print(format_table(summarise(results), args.seconds, median_image, described))
+    save_plot(args.out / "compare.png", results, median_image, args.seconds,
+              described if args.data else "the ten digits")
     print(f"wrote {args.out / 'compare.png'} and {args.out / 'compare.json'}")
     return 130 if interrupted else 0
 
@@ -370,16 +388,16 @@ def _earlier_runs(path: Path, args: argparse.Namespace) -> list[dict]:
         runs = report["runs"]
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"--resume: {path} is not a compare.json ({e})") from None
-    for key in ("seconds", "threads", "samples"):
+    for key in ("seconds", "threads", "data", "samples"):
         if report.get(key) != getattr(args, key):
             raise ValueError(f"--resume: {path} ran with {key} {report.get(key)}, this "
                              f"comparison with {getattr(args, key)}: use another --out")
     return runs
 
 
-def _check_setting(name: str, kwargs: dict, samples: int) -> None:
+def _check_setting(name: str, kwargs: dict, images: np.ndarray) -> None:
     try:
-        _start(kwargs, samples, 0, 1)
+        _start(kwargs, images, 0, 1)
     except TypeError as e:
         raise ValueError(f"setting {name!r}: {e}") from e
     except ValueError as e:
