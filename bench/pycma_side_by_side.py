@@ -5,6 +5,7 @@ for. pycma asks for a population, evoae's Network.forward_population measures it
 strategy=NAME)` on one thread as well.
 
     pip install cma && python bench/pycma_side_by_side.py --seconds 60 --json out.json
+    python bench/pycma_side_by_side.py --seconds 600 --runs "pycma cma-es" "pycma sep-cma-es" --jobs 2
 
 Prints the final mean |error| per pixel of each (pycma: its best sample so far; evoae: the
 best agent) and the evaluations per second.
@@ -17,6 +18,7 @@ import os
 import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread each, as pycma's own work is
@@ -62,28 +64,42 @@ def evoae_run(seconds: float, strategy: str, seed: int) -> dict:
             "generations": evo.generation}
 
 
+RUNS = {
+    "pycma cma-es": (pycma_run, False),
+    "pycma sep-cma-es": (pycma_run, True),
+    "evoae cma-es": (evoae_run, "cma-es"),
+    "evoae sep-cma-es": (evoae_run, "sep-cma-es"),
+    "evoae pgpe": (evoae_run, "pgpe"),
+}
+
+
+def run_named(name: str, seconds: float, seed: int) -> dict:
+    run, variant = RUNS[name]
+    return run(seconds, variant, seed)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS),
+                        metavar="RUN", help=f"which runs (default: all of {', '.join(RUNS)})")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs at the same time, one thread each (at most the cores)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    runs = {
-        "pycma cma-es": lambda: pycma_run(args.seconds, False, args.seed),
-        "pycma sep-cma-es": lambda: pycma_run(args.seconds, True, args.seed),
-        "evoae cma-es": lambda: evoae_run(args.seconds, "cma-es", args.seed),
-        "evoae sep-cma-es": lambda: evoae_run(args.seconds, "sep-cma-es", args.seed),
-        "evoae pgpe": lambda: evoae_run(args.seconds, "pgpe", args.seed),
-    }
     results = {}
-    for name, run in runs.items():
-        results[name] = run()
-        r = results[name]
-        print(f"{name:18s} MAE {r['mae']:.4f}  {r['evals_per_second']:>9,.0f} evals/s  "
-              f"{r['generations']:>7,} generations", flush=True)
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {name: pool.submit(run_named, name, args.seconds, args.seed)
+                   for name in args.runs}
+        for name, future in futures.items():
+            results[name] = r = future.result()
+            print(f"{name:18s} MAE {r['mae']:.4f}  {r['evals_per_second']:>9,.0f} evals/s  "
+                  f"{r['generations']:>7,} generations", flush=True)
     if args.json:
         args.json.write_text(json.dumps({"seconds": args.seconds, "seed": args.seed,
-                                         "results": results}, indent=2) + "\n")
+                                         "jobs": args.jobs, "results": results},
+                                        indent=2) + "\n")
     return 0
 
 
