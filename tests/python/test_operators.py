@@ -379,6 +379,7 @@ def test_compare_on_an_idx_file_with_mini_batches(tmp_path):
                "--seconds", "0.3", "--seeds", "1", "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     assert "24 images of digits-idx3-ubyte.gz" in done.stdout
+    assert "backpropagation in the reference system" not in done.stdout  # the ten digits' own
     report = json.loads((tmp_path / "out" / "compare.json").read_text())
     assert report["samples"] == 24 and report["data"] == str(path.resolve())
     scaled = evoae.data.scale(digits[:24])
