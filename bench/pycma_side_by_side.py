@@ -5,7 +5,8 @@ for. pycma asks for a population, evoae's Network.forward_population measures it
 strategy=NAME)` on one thread as well.
 
     pip install cma && python bench/pycma_side_by_side.py --seconds 60 --json out.json
-    python bench/pycma_side_by_side.py --seconds 600 --runs "pycma cma-es" "pycma sep-cma-es" --jobs 2
+    python bench/pycma_side_by_side.py --seconds 600 --jobs 2 \
+        --runs "pycma cma-es" "pycma sep-cma-es"
 
 Prints the final mean |error| per pixel of each (pycma: its best sample so far; evoae: the
 best agent) and the evaluations per second. A pycma run whose samples leave float32's range

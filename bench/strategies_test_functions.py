@@ -43,10 +43,10 @@ def evoae_reach(function: str, strategy: str, n: int, seed: int, budget: int) ->
             "best": float(np.min(evo.history))}
 
 
-#: pycma's own definitions of the same functions (cma.ff; the formulas of test_function.cpp).
-PYCMA_FUNCTIONS = {"sphere": lambda cma: cma.ff.sphere, "ellipsoid": lambda cma: cma.ff.elli,
-                   "rosenbrock": lambda cma: cma.ff.rosen,
-                   "rastrigin": lambda cma: cma.ff.rastrigin}
+#: pycma's own definitions of the same functions: names in cma.ff (the formulas of
+#: test_function.cpp).
+PYCMA_FUNCTIONS = {"sphere": "sphere", "ellipsoid": "elli", "rosenbrock": "rosen",
+                   "rastrigin": "rastrigin"}
 
 
 def pycma_reach(cma, function: str, diagonal: bool, n: int, seed: int, budget: int) -> dict:
@@ -56,7 +56,7 @@ def pycma_reach(cma, function: str, diagonal: bool, n: int, seed: int, budget: i
     with warnings.catch_warnings():  # pycma's notes about its own settings
         warnings.simplefilter("ignore")
         es = cma.CMAEvolutionStrategy(x0, 1.0, options)
-        es.optimize(PYCMA_FUNCTIONS[function](cma))
+        es.optimize(getattr(cma.ff, PYCMA_FUNCTIONS[function]))
     reached = es.result.fbest <= TARGET
     return {"population": es.popsize, "evaluations": es.result.evaluations if reached else None,
             "best": float(es.result.fbest)}

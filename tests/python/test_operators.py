@@ -388,8 +388,8 @@ def test_compare_on_an_idx_file_with_mini_batches(tmp_path):
     run = report["runs"][0]
     assert run["settings"]["batch"] == 8
     # the final MAE is the best agent's over all 24 images, not over a batch of 8
-    evo = evoae.Evolution(evoae.varadi_network(), scaled, population=20, mutations=10,
-                          batch=8, seed=0, threads=1)
+    evo = evoae.Evolution(evoae.varadi_network(), scaled, **PRESETS["original"], batch=8,
+                          seed=0, threads=1)
     evo.run(generations=run["generations"])
     assert run["final_mae"] == pytest.approx(evo.evaluate_best_on_all_images().mae, rel=1e-6)
     other = cli("compare", "original+batch=8", "--seconds", "0.3", "--seeds", "1",

@@ -1,8 +1,9 @@
 """`evoae compare`: several settings, the same time budget each, on the ten digits (or the
-images of an IDX file), several seeds each: evolution's presets and strategies and backpropagation (evoae.Trainer) side by
-side; a table of the final mean |error| per pixel (median, min, max) and a plot of error
-against time, next to the reference points of the paper's network (predicting the per-pixel
-median image: 0.097; backpropagation as the reference system measured it: about 0.05)."""
+images of an IDX file), several seeds each: evolution's presets and strategies and
+backpropagation (evoae.Trainer) side by side; a table of the final mean |error| per pixel
+(median, min, max) and a plot of error against time, next to the reference points of the
+paper's network (predicting the per-pixel median image: 0.097; backpropagation as the
+reference system measured it: about 0.05)."""
 from __future__ import annotations
 
 import argparse
@@ -308,9 +309,9 @@ def add_compare_command(commands) -> None:
              "the ten digits or an IDX file",
         description=(
             "Run several settings for the same time budget on the ten digits (or --data), with "
-            "several seeds each: evolution's operators and strategies, and backpropagation (the preset "
-            "backprop: evoae train's defaults, Adam); print a table of the final mean |error| "
-            "per pixel (median, min, max over seeds) and write compare.png (error against "
+            "several seeds each: evolution's operators and strategies, and backpropagation (the "
+            "preset backprop: evoae train's defaults, Adam); print a table of the final mean "
+            "|error| per pixel (median, min, max over seeds) and write compare.png (error against "
             "time) and compare.json (every curve) to --out. Reference points: the per-pixel "
             "median image 0.097, backpropagation in the reference system about 0.05, the "
             "original loop after 30,000 generations 0.09-0.11 (on the ten digits). Mini-batch "
